@@ -1,0 +1,2 @@
+//! sigil-redactor: streaming scrubber for secret values and their encodings.
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! sigil-store: encrypted, versioned, audited secrets on SQLite and PostgreSQL.
+#![deny(missing_docs)]
