@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the parser benches.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the redactor benches.
+fn main() {}

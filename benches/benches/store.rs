@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the store benches.
+fn main() {}
