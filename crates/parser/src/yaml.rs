@@ -1,0 +1,448 @@
+//! YAML: saphyr-parser's events turned into the document tree, with exact positions, merge keys
+//! applied (YAML 1.1: explicit keys win; in `<<: [*a, *b]` earlier maps win) and aliases expanded
+//! as copies that keep the anchor's spans.
+
+use std::collections::{HashMap, HashSet};
+
+use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, Span as YamlSpan, StrInput, Tag};
+
+use crate::align::align;
+use crate::context::{Context, RawMap};
+use crate::{Code, Diagnostic, Document, Entry, Key, Node, NodeKind, ScalarStyle, push_pointer_token};
+
+/// Deeper nesting than this is reported instead of followed (no real config comes close).
+const MAX_DEPTH: usize = 256;
+
+/// Reads every document of `source` (the whole file; a BOM is skipped).
+///
+/// Leniency: like PyYAML and go-yaml, continuation lines of quoted scalars and flow collections
+/// may be indented less than YAML 1.2 requires (many published Argo and Kubernetes manifests
+/// close a flow sequence at the key's indentation). The YAML library rejects them, so such a
+/// line is read again with extra leading spaces; positions are corrected back to the file.
+pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str) -> Vec<Document> {
+    const MAX_RETRIES: usize = 64;
+    let bom = if source.starts_with('\u{feff}') { 3 } else { 0 };
+    let text = &source[bom..];
+    let initial = ctx.diagnostics.len();
+    let mut pads: Vec<usize> = Vec::new();
+    let mut attempt = 0;
+    loop {
+        let patched = if pads.is_empty() { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(pad_lines(text, &pads)) };
+        let mut reader = Reader {
+            ctx: &mut *ctx,
+            source,
+            pads: &pads,
+            parser: Parser::new_from_str(&patched),
+            anchors: HashMap::new(),
+            document: 0,
+            // Aliases may copy at most this many nodes in total (a "billion laughs" file stops here).
+            budget: 100_000 + source.len() * 4,
+            last_error: None,
+        };
+        let mut documents = Vec::new();
+        // A syntax error has been reported when `run` stops early; the documents read so far stay.
+        let _ = reader.run(&mut documents);
+        let error = reader.last_error.take();
+        let retry = match error {
+            Some((line, column, info)) if attempt < MAX_RETRIES => lines_to_pad(&patched, line, column, &info),
+            _ => Vec::new(),
+        };
+        if retry.is_empty() {
+            return documents;
+        }
+        attempt += 1;
+        ctx.diagnostics.truncate(initial);
+        for line in retry {
+            if pads.len() < line {
+                pads.resize(line, 0);
+            }
+            pads[line - 1] += 1;
+        }
+    }
+}
+
+/// The lines to indent by one more space to get past a leniently accepted indentation error
+/// (1-based), or nothing when the error is a real one.
+fn lines_to_pad(text: &str, line: usize, column: usize, info: &str) -> Vec<usize> {
+    let Some(line_start) = text.split_inclusive('\n').take(line - 1).map(str::len).try_fold(0usize, |a, b| a.checked_add(b)) else {
+        return Vec::new();
+    };
+    let Some(at) = text[line_start..].char_indices().nth(column).map(|(i, _)| line_start + i) else { return Vec::new() };
+    match info {
+        "invalid indentation in quoted scalar" => {
+            let Some(end) = quoted_end(text, at) else { return Vec::new() };
+            let last = line + text[at..end].matches('\n').count();
+            (line + 1..=last).collect()
+        }
+        "invalid indentation in flow construct" => vec![line],
+        "invalid indentation" if text[at..].starts_with([']', '}', ',']) => vec![line],
+        _ => Vec::new(),
+    }
+}
+
+/// The offset just past the quoted scalar whose opening quote is at `at`.
+fn quoted_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let quote = *bytes.get(at)?;
+    let mut i = at + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b if b == quote => {
+                if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                return Some(i + 1);
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn pad_lines(text: &str, pads: &[usize]) -> String {
+    let mut out = String::with_capacity(text.len() + pads.iter().sum::<usize>());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        for _ in 0..pads.get(i).copied().unwrap_or(0) {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// Reading stopped at a syntax error, which has been reported.
+struct Stop;
+
+struct Reader<'c, 's, 'p> {
+    ctx: &'c mut Context<'s>,
+    source: &'s str,
+    /// Spaces added at the start of each line (see [`read`]).
+    pads: &'c [usize],
+    parser: Parser<'p, StrInput<'p>>,
+    anchors: HashMap<usize, Node>,
+    document: usize,
+    budget: usize,
+    /// Line, column and message of the YAML library's error, if it stopped with one.
+    last_error: Option<(usize, usize, String)>,
+}
+
+impl<'p> Reader<'_, '_, 'p> {
+    fn run(&mut self, documents: &mut Vec<Document>) -> Result<(), Stop> {
+        loop {
+            let (event, _) = self.next()?;
+            match event {
+                Event::StreamEnd => return Ok(()),
+                Event::DocumentStart(_) => {
+                    self.anchors.clear();
+                    let (event, span) = self.next()?;
+                    let root = self.node(event, span, String::new(), 0)?;
+                    documents.push(Document { root, index: self.document });
+                    // The DocumentEnd event.
+                    self.next()?;
+                    self.document += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn next(&mut self) -> Result<(Event<'p>, YamlSpan), Stop> {
+        match self.parser.next_event() {
+            Some(Ok(event)) => Ok(event),
+            Some(Err(error)) => {
+                let offset = self.offset(*error.marker());
+                let document = Some(self.document);
+                self.last_error = Some((error.marker().line(), error.marker().col(), error.info().to_owned()));
+                self.ctx.syntax_error(offset, error.info().to_owned(), document);
+                Err(Stop)
+            }
+            None => Err(Stop),
+        }
+    }
+
+    fn offset(&self, marker: saphyr_parser::Marker) -> usize {
+        let pad = self.pads.get(marker.line().wrapping_sub(1)).copied().unwrap_or(0);
+        self.ctx.index.offset_of(marker.line(), marker.col().saturating_sub(pad))
+    }
+
+    fn error(&mut self, offset: usize, message: &str) -> Stop {
+        let document = Some(self.document);
+        self.ctx.syntax_error(offset, message, document);
+        Stop
+    }
+
+    fn node(&mut self, event: Event<'p>, span: YamlSpan, pointer: String, depth: usize) -> Result<Node, Stop> {
+        let start = self.offset(span.start);
+        if depth > MAX_DEPTH {
+            return Err(self.error(start, "nesting deeper than 256 levels"));
+        }
+        let (node, anchor) = match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                let end = self.offset(span.end);
+                let node_span = self.ctx.span(start..end);
+                let style = convert_style(style);
+                let source = self.source;
+                let scalar = self.ctx.value_scalar(value.into_owned(), style, &node_span, &pointer, self.document, |text| {
+                    raw_map(source, start, end, style, text)
+                });
+                (Node { kind: NodeKind::Scalar(scalar), span: node_span, pointer, tag: tag_text(tag.as_deref()) }, anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let mut items = Vec::new();
+                let mut end = self.offset(span.end);
+                loop {
+                    let (event, span) = self.next()?;
+                    if let Event::SequenceEnd = event {
+                        if span.end.index() > span.start.index() {
+                            end = end.max(self.offset(span.end));
+                        }
+                        break;
+                    }
+                    let mut item_pointer = pointer.clone();
+                    item_pointer.push('/');
+                    item_pointer.push_str(itoa(items.len()).as_str());
+                    let item = self.node(event, span, item_pointer, depth + 1)?;
+                    end = end.max(item.span.byte_range.end);
+                    items.push(item);
+                }
+                let node_span = self.ctx.span(start..end);
+                (Node { kind: NodeKind::Sequence(items), span: node_span, pointer, tag: tag_text(tag.as_deref()) }, anchor)
+            }
+            Event::MappingStart(anchor, tag) => {
+                let (entries, end) = self.mapping(&pointer, start, self.offset(span.end), depth)?;
+                let node_span = self.ctx.span(start..end);
+                (Node { kind: NodeKind::Mapping(entries), span: node_span, pointer, tag: tag_text(tag.as_deref()) }, anchor)
+            }
+            Event::Alias(id) => {
+                let Some(anchored) = self.anchors.get(&id) else {
+                    return Err(self.error(start, "unknown anchor"));
+                };
+                let size = anchored.size();
+                if size > self.budget {
+                    return Err(self.error(start, "aliases expand to too many nodes"));
+                }
+                self.budget -= size;
+                let mut copy = anchored.clone();
+                copy.repoint(&pointer);
+                return Ok(copy);
+            }
+            _ => return Err(self.error(start, "unexpected event in a node")),
+        };
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+
+    /// Reads the entries of a mapping up to its end; returns them (merge keys applied) and the
+    /// byte offset where the mapping ends.
+    fn mapping(&mut self, pointer: &str, start: usize, mut end: usize, depth: usize) -> Result<(Vec<Entry>, usize), Stop> {
+        enum Slot {
+            Explicit(Entry),
+            Merge(Vec<Node>),
+        }
+        let mut slots = Vec::new();
+        let mut has_merge = false;
+        loop {
+            let (event, span) = self.next()?;
+            if let Event::MappingEnd = event {
+                if span.end.index() > span.start.index() {
+                    end = end.max(self.offset(span.end));
+                }
+                break;
+            }
+            let (key, merge) = self.key(event, span, pointer, depth)?;
+            end = end.max(key.span.byte_range.end);
+            let (event, span) = self.next()?;
+            if merge {
+                has_merge = true;
+                let value = self.node(event, span, pointer.to_owned(), depth + 1)?;
+                end = end.max(value.span.byte_range.end);
+                let sources = match value.kind {
+                    NodeKind::Mapping(_) => vec![value],
+                    NodeKind::Sequence(items) if items.iter().all(|i| matches!(i.kind, NodeKind::Mapping(_))) => items,
+                    _ => {
+                        let document = self.document;
+                        self.ctx.diagnostics.push(
+                            Diagnostic::new(
+                                Code::Syntax,
+                                "the merge key `<<` needs a mapping or a list of mappings",
+                                value.span.clone(),
+                            )
+                            .with_pointer(pointer)
+                            .with_document(document),
+                        );
+                        Vec::new()
+                    }
+                };
+                slots.push(Slot::Merge(sources));
+            } else {
+                let mut value_pointer = pointer.to_owned();
+                push_pointer_token(&mut value_pointer, &key.text);
+                let value = self.node(event, span, value_pointer, depth + 1)?;
+                end = end.max(value.span.byte_range.end);
+                self.ctx.check_named_credential(&key.text, &value, self.document);
+                slots.push(Slot::Explicit(Entry { key, value, merged: false }));
+            }
+        }
+        let _ = start;
+
+        // Duplicate keys: never a silent last-wins.
+        let mut explicit: Vec<&Key> = slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Explicit(entry) => Some(&entry.key),
+                Slot::Merge(_) => None,
+            })
+            .collect();
+        if explicit.len() > 1 {
+            explicit.sort_by(|a, b| a.text.cmp(&b.text).then(a.span.byte_range.start.cmp(&b.span.byte_range.start)));
+            let mut duplicates = Vec::new();
+            for pair in explicit.windows(2) {
+                if pair[0].text == pair[1].text {
+                    let first = explicit.iter().find(|k| k.text == pair[1].text).expect("present");
+                    duplicates.push((pair[1].clone(), first.span.line, first.span.column));
+                }
+            }
+            for (key, line, column) in duplicates {
+                let mut key_pointer = pointer.to_owned();
+                push_pointer_token(&mut key_pointer, &key.text);
+                let document = self.document;
+                self.ctx.diagnostics.push(
+                    Diagnostic::new(Code::DuplicateKey, format!("duplicate key `{}`", key.text), key.span)
+                        .with_pointer(key_pointer)
+                        .with_document(document)
+                        .with_note(format!("first defined at line {line}, column {column}"))
+                        .with_help("remove one of the two entries; sigil never lets the last one win silently"),
+                );
+            }
+        }
+
+        if !has_merge {
+            let entries = slots
+                .into_iter()
+                .filter_map(|slot| match slot {
+                    Slot::Explicit(entry) => Some(entry),
+                    Slot::Merge(_) => None,
+                })
+                .collect();
+            return Ok((entries, end));
+        }
+        let explicit: HashSet<String> = slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Explicit(entry) => Some(entry.key.text.clone()),
+                Slot::Merge(_) => None,
+            })
+            .collect();
+        let mut merged_keys = HashSet::new();
+        let mut entries = Vec::new();
+        for slot in slots {
+            match slot {
+                Slot::Explicit(entry) => entries.push(entry),
+                Slot::Merge(sources) => {
+                    for source in sources {
+                        let NodeKind::Mapping(source_entries) = source.kind else { continue };
+                        for mut entry in source_entries {
+                            if explicit.contains(&entry.key.text) || !merged_keys.insert(entry.key.text.clone()) {
+                                continue;
+                            }
+                            let mut value_pointer = pointer.to_owned();
+                            push_pointer_token(&mut value_pointer, &entry.key.text);
+                            entry.value.repoint(&value_pointer);
+                            entry.merged = true;
+                            entries.push(entry);
+                        }
+                    }
+                }
+            }
+        }
+        Ok((entries, end))
+    }
+
+    /// Reads a mapping key; returns it and whether it is the merge key `<<`.
+    fn key(&mut self, event: Event<'p>, span: YamlSpan, pointer: &str, depth: usize) -> Result<(Key, bool), Stop> {
+        let start = self.offset(span.start);
+        match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                let end = self.offset(span.end);
+                let key_span = self.ctx.span(start..end);
+                let style = convert_style(style);
+                let merge = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
+                let mut key_pointer = pointer.to_owned();
+                push_pointer_token(&mut key_pointer, &value);
+                let source = self.source;
+                self.ctx.key_scalar(&value, &key_span, &key_pointer, self.document, |text| {
+                    raw_map(source, start, end, style, text)
+                });
+                let text = value.into_owned();
+                if anchor > 0 {
+                    let scalar = crate::Scalar::new(text.clone(), style, vec![crate::Segment::Text(0..text.len())]);
+                    let node = Node { kind: NodeKind::Scalar(scalar), span: key_span.clone(), pointer: key_pointer, tag: None };
+                    self.anchors.insert(anchor, node);
+                }
+                Ok((Key { text, span: key_span, style }, merge))
+            }
+            event => {
+                // An alias or a complex key: its text is the node's scalar text, or its raw source.
+                let node = self.node(event, span, pointer.to_owned(), depth + 1)?;
+                let text = match &node.kind {
+                    NodeKind::Scalar(scalar) => scalar.text().to_owned(),
+                    _ => self.source[node.span.byte_range.clone()].to_owned(),
+                };
+                let style = node.as_scalar().map_or(ScalarStyle::Plain, crate::Scalar::style);
+                Ok((Key { text, span: node.span, style }, false))
+            }
+        }
+    }
+}
+
+fn convert_style(style: YamlStyle) -> ScalarStyle {
+    match style {
+        YamlStyle::Plain => ScalarStyle::Plain,
+        YamlStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+        YamlStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+        YamlStyle::Literal => ScalarStyle::Literal,
+        YamlStyle::Folded => ScalarStyle::Folded,
+    }
+}
+
+fn tag_text(tag: Option<&Tag>) -> Option<String> {
+    tag.map(|tag| format!("{}{}", tag.handle, tag.suffix))
+}
+
+fn itoa(n: usize) -> String {
+    n.to_string()
+}
+
+/// The raw text a scalar was decoded from, aligned with its decoded text.
+fn raw_map(source: &str, start: usize, end: usize, style: ScalarStyle, text: &str) -> Option<RawMap> {
+    let (base, raw_end) = match style {
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+            if end < start + 2 || !matches!(source.as_bytes().get(start), Some(b'\'' | b'"')) {
+                return None;
+            }
+            (start + 1, end - 1)
+        }
+        ScalarStyle::Literal | ScalarStyle::Folded => (block_content_start(source, start), end),
+        _ => (start, end),
+    };
+    let raw = source.get(base..raw_end)?;
+    align(text, raw, style).map(|map| (base, map))
+}
+
+/// Block scalar spans start at the first content character; the content (leading empty or
+/// more-indented lines included) starts on the line after the `|`/`>` header.
+fn block_content_start(source: &str, start: usize) -> usize {
+    let bytes = source.as_bytes();
+    let mut i = start.min(bytes.len());
+    while i > 0 && matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        i -= 1;
+    }
+    match source[i..].find('\n') {
+        Some(k) if i + k < start => i + k + 1,
+        _ => start,
+    }
+}
