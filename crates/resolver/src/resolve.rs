@@ -1,0 +1,682 @@
+//! Validation and just-in-time resolution of one step.
+//!
+//! Both walk the subtree once, collect every reference with what it needs (its slots in
+//! precedence order, its policy check, its shell context), make one batched `find` call, and
+//! report every problem together. Resolution then makes one batched `reveal` call (and one
+//! `redeem` call for handles) and builds the resolved tree from the parsed one: a value is put
+//! into a tree node, never into text, so it is never parsed or expanded again.
+
+use std::collections::HashMap;
+
+use sigil_parser::{
+    Code, CoreType, Diagnostic, Document, Node, NodeKind, Part, Reference, ReferenceKind, Scope,
+};
+
+use crate::resolved::{
+    EnvBinding, Piece, ResolvedNode, ResolvedScalar, ResolvedSecret, ResolvedStep,
+};
+use crate::shell::{self, ScriptPart, ShellContext};
+use crate::source::{
+    Access, Found, HandleOutcome, Lookup, Reveal, SecretSource, Slot, SourceError,
+};
+use crate::{Policy, RunContext};
+
+/// Why a step could not be resolved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// The step has problems; every one of them, each with its position.
+    #[error("the step has {} problem(s)", .0.len())]
+    Diagnostics(Vec<Diagnostic>),
+    /// No node at the pointer.
+    #[error("no step at pointer {0:?}")]
+    NoSuchStep(String),
+    /// The source failed as a whole.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// Checks every reference in `document` (existence, scope availability, expiry, policy, shell
+/// context) without revealing any value. Returns every problem found, in document order.
+pub async fn validate<S: SecretSource>(
+    document: &Document,
+    context: &RunContext,
+    source: &S,
+    policy: &Policy,
+) -> Result<Vec<Diagnostic>, SourceError> {
+    let plan = plan(&document.root, document.index, context, policy);
+    let found = find(&plan, context, source).await?;
+    let mut diagnostics = plan.diagnostics.clone();
+    diagnostics.extend(lookup_diagnostics(&plan, &found, context, document.index));
+    // An alias or merge key copies a reference; report it once, at the anchor.
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| seen.insert((d.code, d.span.byte_range.clone(), d.message.clone())));
+    diagnostics.sort_by_key(|d| d.span.byte_range.start);
+    Ok(diagnostics)
+}
+
+/// Resolves the step at `pointer` now: looks up and reveals exactly the values that step needs,
+/// in one batched call each, and returns the substituted subtree, the environment bindings of
+/// its shell fields and the values to scrub.
+pub async fn resolve_step<S: SecretSource>(
+    document: &Document,
+    pointer: &str,
+    context: &RunContext,
+    source: &S,
+    policy: &Policy,
+) -> Result<ResolvedStep, ResolveError> {
+    let node = document
+        .get(pointer)
+        .ok_or_else(|| ResolveError::NoSuchStep(pointer.to_owned()))?;
+    let plan = plan(node, document.index, context, policy);
+    let found = find(&plan, context, source).await?;
+    let mut diagnostics = plan.diagnostics.clone();
+    diagnostics.extend(lookup_diagnostics(&plan, &found, context, document.index));
+
+    // Reveal the winners, one batched call; redeem handles, one batched call.
+    let access = Access {
+        context,
+        step: pointer,
+    };
+    let mut reveals = Vec::new();
+    let mut reveal_index = HashMap::new();
+    for (lookup_index, lookup) in plan.lookups.iter().enumerate() {
+        if let Some(first) = found[lookup_index].first().filter(|f| !f.expired) {
+            reveal_index.insert(lookup_index, reveals.len());
+            reveals.push(Reveal {
+                name: lookup.name.clone(),
+                slot: lookup.slots[first.slot].clone(),
+            });
+        }
+    }
+    let values = match diagnostics.iter().any(Diagnostic::is_error) {
+        // Nothing is revealed for a step that will not run.
+        true => Vec::new(),
+        false if reveals.is_empty() => Vec::new(),
+        false => source.reveal(&context.workspace, &reveals, access).await?,
+    };
+    let outcomes = match (
+        diagnostics.iter().any(Diagnostic::is_error),
+        plan.handles.is_empty(),
+    ) {
+        (false, false) => {
+            source
+                .redeem(&context.workspace, &plan.handles, access)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+
+    let mut secrets: Vec<ResolvedSecret> = Vec::new();
+    let mut secret_of_lookup = HashMap::new();
+    for (lookup_index, reveal) in &reveal_index {
+        if let Some(value) = values.get(*reveal) {
+            secret_of_lookup.insert(*lookup_index, secrets.len());
+            secrets.push(ResolvedSecret {
+                name: plan.lookups[*lookup_index].name.clone(),
+                value: value.clone(),
+            });
+        }
+    }
+    let mut secret_of_handle = HashMap::new();
+    for (handle_index, outcome) in outcomes.into_iter().enumerate() {
+        let site = plan
+            .sites
+            .iter()
+            .find(|s| s.target == Target::Handle(handle_index))
+            .expect("every handle has a site");
+        let reference = &site.reference;
+        let problem = match outcome {
+            HandleOutcome::Redeemed { name, value } => {
+                secret_of_handle.insert(handle_index, secrets.len());
+                secrets.push(ResolvedSecret { name, value });
+                continue;
+            }
+            HandleOutcome::Expired => (Code::Expired, "the handle's lifetime has passed"),
+            HandleOutcome::BadSignature => {
+                (Code::InvalidHandle, "the handle's signature does not match")
+            }
+            HandleOutcome::OtherWorkspace => (
+                Code::InvalidHandle,
+                "the handle was issued for another workspace",
+            ),
+            HandleOutcome::SecretGone => (
+                Code::InvalidHandle,
+                "the secret the handle was issued for no longer exists",
+            ),
+            _ => (
+                Code::InvalidHandle,
+                "this secret source cannot redeem handles",
+            ),
+        };
+        diagnostics.push(
+            located(
+                Diagnostic::new(problem.0, problem.1, reference.span.clone()),
+                reference,
+                document.index,
+            )
+            .with_help("ask the store for a fresh handle right before the step runs"),
+        );
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.sort_by_key(|d| d.span.byte_range.start);
+        return Err(ResolveError::Diagnostics(diagnostics));
+    }
+
+    // Build the tree, binding shell-field references to variables.
+    let mut builder = Builder {
+        plan: &plan,
+        secret_of_lookup: &secret_of_lookup,
+        secret_of_handle: &secret_of_handle,
+        env: Vec::new(),
+        variables: HashMap::new(),
+        secrets: &secrets,
+        next_site: 0,
+    };
+    let node = builder.node(node, None);
+    let env = builder.env;
+    Ok(ResolvedStep {
+        pointer: pointer.to_owned(),
+        node,
+        env,
+        secrets,
+    })
+}
+
+/// One reference occurrence in the subtree, in tree order.
+#[derive(Debug)]
+struct Site {
+    reference: Reference,
+    target: Target,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Index into `Plan::lookups`.
+    Lookup(usize),
+    /// Index into `Plan::handles`.
+    Handle(usize),
+    /// Not looked up (in a shell comment, or not allowed where it stands).
+    Skipped,
+}
+
+/// What a subtree needs, before anything is looked up.
+#[derive(Debug, Default)]
+struct Plan {
+    sites: Vec<Site>,
+    lookups: Vec<Lookup>,
+    /// Why a scope was left out of a lookup's slots (to explain an unknown secret).
+    unavailable: Vec<Vec<(Scope, &'static str)>>,
+    handles: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+    /// Shell contexts of shell-field scalars, by the index of their first site.
+    shell: HashMap<usize, Vec<ShellContext>>,
+}
+
+fn plan(node: &Node, document: usize, context: &RunContext, policy: &Policy) -> Plan {
+    let mut plan = Plan::default();
+    let mut lookup_of: HashMap<(String, Option<Scope>), usize> = HashMap::new();
+    walk(node, None, &mut |scalar_node, key| {
+        let NodeKind::Scalar(scalar) = &scalar_node.kind else {
+            return;
+        };
+        if !scalar.has_references() {
+            return;
+        }
+        let first_site = plan.sites.len();
+        let shell_contexts = key.filter(|key| policy.is_shell_field(key)).map(|_| {
+            let parts: Vec<ScriptPart<'_>> = scalar
+                .parts()
+                .map(|part| match part {
+                    Part::Text(text) => ScriptPart::Text(text),
+                    Part::Reference(_) => ScriptPart::Reference(""),
+                })
+                .collect();
+            shell::classify(&parts)
+        });
+        let references = scalar.parts().filter_map(|part| match part {
+            Part::Reference(reference) => Some(reference),
+            Part::Text(_) => None,
+        });
+        for (i, reference) in references.enumerate() {
+            let shell_context = shell_contexts.as_ref().map(|contexts| &contexts[i]);
+            let target = match shell_context {
+                Some(ShellContext::Comment) => Target::Skipped,
+                Some(ShellContext::NoExpansion(reason)) => {
+                    plan.diagnostics.push(
+                        located(
+                            Diagnostic::new(
+                                Code::UnsafeShellContext,
+                                format!(
+                                    "{} here would not reach the script: {}",
+                                    describe(reference),
+                                    reason.explain()
+                                ),
+                                reference.span.clone(),
+                            ),
+                            reference,
+                            document,
+                        )
+                        .with_help(reason.help()),
+                    );
+                    Target::Skipped
+                }
+                _ if !policy.allows(&reference.pointer) => {
+                    plan.diagnostics.push(
+                        located(
+                            Diagnostic::new(
+                                Code::ForbiddenLocation,
+                                format!(
+                                    "the policy does not allow secrets at {}",
+                                    display_pointer(&reference.pointer)
+                                ),
+                                reference.span.clone(),
+                            ),
+                            reference,
+                            document,
+                        )
+                        .with_help("move the reference to a field the policy allows"),
+                    );
+                    Target::Skipped
+                }
+                _ => match &reference.kind {
+                    ReferenceKind::Secret { name, scope } => {
+                        let key = (name.clone(), *scope);
+                        match lookup_of.get(&key) {
+                            Some(&index) => Target::Lookup(index),
+                            None => match slots(*scope, context, policy) {
+                                Ok((slots, unavailable)) => {
+                                    let index = plan.lookups.len();
+                                    plan.lookups.push(Lookup {
+                                        name: name.clone(),
+                                        slots,
+                                    });
+                                    plan.unavailable.push(unavailable);
+                                    lookup_of.insert(key, index);
+                                    Target::Lookup(index)
+                                }
+                                Err(why) => {
+                                    plan.diagnostics.push(
+                                        located(
+                                            Diagnostic::new(
+                                                Code::ScopeUnavailable,
+                                                format!("{} is unavailable in this run: {why}", describe(reference)),
+                                                reference.span.clone(),
+                                            ),
+                                            reference,
+                                            document,
+                                        )
+                                        .with_help("use a scope this run has, or run it with the context it needs"),
+                                    );
+                                    Target::Skipped
+                                }
+                            },
+                        }
+                    }
+                    ReferenceKind::Handle { token } => {
+                        plan.handles.push(token.clone());
+                        Target::Handle(plan.handles.len() - 1)
+                    }
+                    _ => Target::Skipped,
+                },
+            };
+            plan.sites.push(Site {
+                reference: reference.clone(),
+                target,
+            });
+        }
+        if let Some(contexts) = shell_contexts {
+            plan.shell.insert(first_site, contexts);
+        }
+    });
+    plan
+}
+
+/// Walks scalars in tree order, with the mapping key each one stands under.
+fn walk<'a>(
+    node: &'a Node,
+    key: Option<&'a str>,
+    visit: &mut impl FnMut(&'a Node, Option<&'a str>),
+) {
+    match &node.kind {
+        NodeKind::Mapping(entries) => {
+            for entry in entries {
+                walk(&entry.value, Some(&entry.key.text), visit);
+            }
+        }
+        NodeKind::Sequence(items) => {
+            for item in items {
+                walk(item, None, visit);
+            }
+        }
+        _ => visit(node, key),
+    }
+}
+
+/// The slots to look in for a name, best first, and the scopes left out with why; or, for a
+/// pinned scope this run does not have, why.
+#[allow(clippy::type_complexity)]
+fn slots(
+    pinned: Option<Scope>,
+    context: &RunContext,
+    policy: &Policy,
+) -> Result<(Vec<Slot>, Vec<(Scope, &'static str)>), &'static str> {
+    let order: Vec<Scope> = match pinned {
+        Some(scope) => vec![scope],
+        None => policy.precedence(context.environment.as_deref()).to_vec(),
+    };
+    let mut slots = Vec::new();
+    let mut unavailable = Vec::new();
+    for scope in order {
+        let owner = match scope {
+            Scope::Workspace => None,
+            Scope::Pipeline => match &context.pipeline {
+                Some(pipeline) => Some(pipeline.clone()),
+                None => {
+                    let why = "this run belongs to no pipeline";
+                    if pinned.is_some() {
+                        return Err(why);
+                    }
+                    unavailable.push((scope, why));
+                    continue;
+                }
+            },
+            Scope::Personal => match context.personal_user() {
+                Ok(user) => Some(user.to_owned()),
+                Err(why) => {
+                    if pinned.is_some() {
+                        return Err(why);
+                    }
+                    unavailable.push((scope, why));
+                    continue;
+                }
+            },
+            _ => continue,
+        };
+        if let Some(environment) = &context.environment {
+            slots.push(Slot {
+                scope,
+                owner: owner.clone(),
+                environment: Some(environment.clone()),
+            });
+        }
+        slots.push(Slot {
+            scope,
+            owner,
+            environment: None,
+        });
+    }
+    Ok((slots, unavailable))
+}
+
+async fn find<S: SecretSource>(
+    plan: &Plan,
+    context: &RunContext,
+    source: &S,
+) -> Result<Vec<Vec<Found>>, SourceError> {
+    if plan.lookups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = source.find(&context.workspace, &plan.lookups).await?;
+    if found.len() != plan.lookups.len() {
+        return Err(SourceError::new(
+            "the secret source answered a different number of lookups",
+        ));
+    }
+    Ok(found)
+}
+
+/// SIG101 for names found nowhere, SIG103 for expired winners.
+fn lookup_diagnostics(
+    plan: &Plan,
+    found: &[Vec<Found>],
+    context: &RunContext,
+    document: usize,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for site in &plan.sites {
+        let Target::Lookup(index) = site.target else {
+            continue;
+        };
+        let lookup = &plan.lookups[index];
+        let reference = &site.reference;
+        match found[index].first() {
+            None => {
+                let places: Vec<String> = lookup.slots.iter().map(describe_slot).collect();
+                let mut diagnostic = located(
+                    Diagnostic::new(
+                        Code::UnknownSecret,
+                        format!("no secret named {} is visible to this run", lookup.name),
+                        reference.span.clone(),
+                    ),
+                    reference,
+                    document,
+                );
+                if !places.is_empty() {
+                    diagnostic = diagnostic.with_note(format!("looked in: {}", places.join(", ")));
+                }
+                for (scope, why) in &plan.unavailable[index] {
+                    diagnostic = diagnostic
+                        .with_note(format!("{} scope not searched: {why}", scope.as_str()));
+                }
+                diagnostics.push(
+                    diagnostic.with_help(format!(
+                        "add it with `sigil secrets set {}{}`",
+                        lookup.name,
+                        context
+                            .environment
+                            .as_deref()
+                            .map(|env| format!(" --env {env}"))
+                            .unwrap_or_default()
+                    )),
+                );
+            }
+            Some(first) if first.expired => {
+                let slot = &lookup.slots[first.slot];
+                diagnostics.push(
+                    located(
+                        Diagnostic::new(
+                            Code::Expired,
+                            format!(
+                                "secret {} in {} has expired",
+                                lookup.name,
+                                describe_slot(slot)
+                            ),
+                            reference.span.clone(),
+                        ),
+                        reference,
+                        document,
+                    )
+                    .with_help(format!(
+                        "set a new value with `sigil secrets rotate {}`",
+                        lookup.name
+                    )),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    diagnostics
+}
+
+fn located(diagnostic: Diagnostic, reference: &Reference, document: usize) -> Diagnostic {
+    diagnostic
+        .with_pointer(reference.pointer.clone())
+        .with_document(document)
+}
+
+fn describe(reference: &Reference) -> String {
+    match &reference.kind {
+        ReferenceKind::Secret {
+            name,
+            scope: Some(scope),
+        } => format!("secret {name}@{}", scope.as_str()),
+        ReferenceKind::Secret { name, scope: None } => format!("secret {name}"),
+        _ => "the handle".to_owned(),
+    }
+}
+
+fn describe_slot(slot: &Slot) -> String {
+    let environment = slot.environment.as_deref().unwrap_or("all environments");
+    match (&slot.scope, &slot.owner) {
+        (Scope::Pipeline, Some(owner)) => format!("pipeline {owner} ({environment})"),
+        (Scope::Personal, Some(owner)) => format!("personal {owner} ({environment})"),
+        (scope, _) => format!("{} ({environment})", scope.as_str()),
+    }
+}
+
+fn display_pointer(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "the document root"
+    } else {
+        pointer
+    }
+}
+
+/// Builds the resolved tree, in the same order `plan` walked it.
+struct Builder<'a> {
+    plan: &'a Plan,
+    secret_of_lookup: &'a HashMap<usize, usize>,
+    secret_of_handle: &'a HashMap<usize, usize>,
+    secrets: &'a [ResolvedSecret],
+    env: Vec<EnvBinding>,
+    variables: HashMap<usize, String>,
+    next_site: usize,
+}
+
+impl Builder<'_> {
+    fn node(&mut self, node: &Node, key: Option<&str>) -> ResolvedNode {
+        match &node.kind {
+            NodeKind::Mapping(entries) => ResolvedNode::Mapping(
+                entries
+                    .iter()
+                    .map(|entry| {
+                        (
+                            entry.key.text.clone(),
+                            self.node(&entry.value, Some(&entry.key.text)),
+                        )
+                    })
+                    .collect(),
+            ),
+            NodeKind::Sequence(items) => {
+                ResolvedNode::Sequence(items.iter().map(|item| self.node(item, None)).collect())
+            }
+            NodeKind::Scalar(scalar) if !scalar.has_references() => ResolvedNode::Scalar(
+                ResolvedScalar::text(scalar.literal_text(), scalar.core_type()),
+            ),
+            NodeKind::Scalar(scalar) => {
+                let first_site = self.next_site;
+                let secret_indexes: Vec<Option<usize>> = scalar
+                    .parts()
+                    .filter(|part| matches!(part, Part::Reference(_)))
+                    .map(|_| {
+                        let site = &self.plan.sites[self.next_site];
+                        self.next_site += 1;
+                        match site.target {
+                            Target::Lookup(index) => self.secret_of_lookup.get(&index).copied(),
+                            Target::Handle(index) => self.secret_of_handle.get(&index).copied(),
+                            Target::Skipped => None,
+                        }
+                    })
+                    .collect();
+                let _ = key;
+                let pieces = match self.plan.shell.get(&first_site) {
+                    Some(contexts) => vec![Piece::Text(self.script(
+                        scalar,
+                        contexts,
+                        &secret_indexes,
+                        first_site,
+                    ))],
+                    None => {
+                        let mut references = secret_indexes.iter();
+                        scalar
+                            .parts()
+                            .map(|part| match part {
+                                Part::Text(text) => Piece::Text(text.to_owned()),
+                                Part::Reference(_) => match references.next().copied().flatten() {
+                                    Some(secret) => Piece::Secret(secret),
+                                    // Unreachable for a step that resolved: every site resolved.
+                                    None => Piece::Text(String::new()),
+                                },
+                            })
+                            .collect()
+                    }
+                };
+                ResolvedNode::Scalar(ResolvedScalar {
+                    pieces,
+                    core_type: CoreType::String,
+                })
+            }
+            _ => ResolvedNode::Scalar(ResolvedScalar::text(String::new(), CoreType::Null)),
+        }
+    }
+
+    /// The shell field's script with each reference replaced by its variable's expansion.
+    fn script(
+        &mut self,
+        scalar: &sigil_parser::Scalar,
+        contexts: &[ShellContext],
+        secret_indexes: &[Option<usize>],
+        first_site: usize,
+    ) -> String {
+        let parts: Vec<ScriptPart<'_>> = scalar
+            .parts()
+            .map(|part| match part {
+                Part::Text(text) => ScriptPart::Text(text),
+                Part::Reference(_) => ScriptPart::Reference(""),
+            })
+            .collect();
+        let mut variables = Vec::new();
+        for (i, secret) in secret_indexes.iter().enumerate() {
+            let reference = &self.plan.sites[first_site + i].reference;
+            variables.push(match secret {
+                Some(secret) => self.variable(*secret, reference),
+                None => String::new(),
+            });
+        }
+        shell::render(&parts, contexts, |i| variables[i].clone())
+    }
+
+    /// The variable bound to a secret: `SIGIL_` and the name in capitals, made unique.
+    fn variable(&mut self, secret: usize, reference: &Reference) -> String {
+        if let Some(variable) = self.variables.get(&secret) {
+            return variable.clone();
+        }
+        let base = match &reference.kind {
+            ReferenceKind::Secret { name, scope } => {
+                let mut base = format!("SIGIL_{}", env_name(name));
+                if let Some(scope) = scope {
+                    base.push('_');
+                    base.push_str(&scope.as_str().to_ascii_uppercase());
+                }
+                base
+            }
+            _ => format!("SIGIL_HANDLE_{}", env_name(&self.secrets[secret].name)),
+        };
+        let mut variable = base.clone();
+        let mut n = 2;
+        while self.env.iter().any(|binding| binding.variable == variable) {
+            variable = format!("{base}_{n}");
+            n += 1;
+        }
+        self.variables.insert(secret, variable.clone());
+        self.env.push(EnvBinding {
+            variable: variable.clone(),
+            secret,
+        });
+        variable
+    }
+}
+
+/// A secret name as an environment variable name: capitals, digits and underscores.
+fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,294 @@
+//! Where values come from: the [`SecretSource`] trait and the in-memory source.
+
+use std::future::Future;
+
+use secrecy::SecretString;
+use sigil_parser::Scope;
+
+use crate::RunContext;
+
+/// One place a secret may live: a scope, its owner (the pipeline id for `pipeline`, the user for
+/// `personal`, none for `workspace`), and an environment (`None`: all environments).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slot {
+    /// The scope.
+    pub scope: Scope,
+    /// The pipeline or user the scope belongs to.
+    pub owner: Option<String>,
+    /// The environment, or `None` for the all-environments value.
+    pub environment: Option<String>,
+}
+
+/// One name to look up, with the slots to look in, best first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The secret name.
+    pub name: String,
+    /// Slots in precedence order.
+    pub slots: Vec<Slot>,
+}
+
+/// A slot that holds a (not deleted) secret of the looked-up name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Index into [`Lookup::slots`].
+    pub slot: usize,
+    /// Whether the secret's expiry (TTL) has passed.
+    pub expired: bool,
+    /// The current version, when the source keeps versions.
+    pub version: Option<u64>,
+}
+
+/// A value to decrypt: the name and the slot that won.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reveal {
+    /// The secret name.
+    pub name: String,
+    /// The slot that won precedence.
+    pub slot: Slot,
+}
+
+/// What an access is for: written into the audit record of every value revealed.
+#[derive(Debug, Clone, Copy)]
+pub struct Access<'a> {
+    /// The run.
+    pub context: &'a RunContext,
+    /// The JSON pointer of the step being resolved.
+    pub step: &'a str,
+}
+
+/// The outcome of redeeming one `$secret:` handle.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum HandleOutcome {
+    /// The handle is valid: the secret's name and value.
+    Redeemed {
+        /// The name of the secret the handle was issued for.
+        name: String,
+        /// The value.
+        value: SecretString,
+    },
+    /// The handle's lifetime has passed (SIG103).
+    Expired,
+    /// The signature does not match, or the handle cannot be read (SIG104).
+    BadSignature,
+    /// The handle was issued for another workspace (SIG104).
+    OtherWorkspace,
+    /// The secret the handle names no longer exists (SIG104).
+    SecretGone,
+    /// This source issues no handles (SIG104).
+    Unsupported,
+}
+
+/// A source failed as a whole (the store could not be opened, a query failed). The message
+/// never holds a value.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceError {
+    message: String,
+}
+
+impl SourceError {
+    /// A source error with a message (lowercase, no value).
+    pub fn new(message: impl Into<String>) -> SourceError {
+        SourceError {
+            message: message.into(),
+        }
+    }
+}
+
+/// Where secret values come from. Each method is one batched call for a whole step.
+pub trait SecretSource: Send + Sync {
+    /// For each lookup, every slot that holds a secret of that name, in slot order. Reads
+    /// metadata only: no value is decrypted, no value access is audited.
+    fn find(
+        &self,
+        workspace: &str,
+        lookups: &[Lookup],
+    ) -> impl Future<Output = Result<Vec<Vec<Found>>, SourceError>> + Send;
+
+    /// The values of the given slots, in order; a source that audits writes one access record per
+    /// value with the run and step of `access`.
+    fn reveal(
+        &self,
+        workspace: &str,
+        items: &[Reveal],
+        access: Access<'_>,
+    ) -> impl Future<Output = Result<Vec<SecretString>, SourceError>> + Send;
+
+    /// Redeems `$secret:` handles: signature, workspace and lifetime checked.
+    fn redeem(
+        &self,
+        workspace: &str,
+        tokens: &[String],
+        access: Access<'_>,
+    ) -> impl Future<Output = Result<Vec<HandleOutcome>, SourceError>> + Send {
+        let _ = (workspace, access);
+        let outcomes = tokens.iter().map(|_| HandleOutcome::Unsupported).collect();
+        std::future::ready(Ok(outcomes))
+    }
+}
+
+/// Secrets held in memory: for embedders, tests, secrets files and the process environment.
+///
+/// An entry with no owner matches any owner: in a secrets file, the `pipeline` section means the
+/// run's pipeline and `personal` the run's user.
+///
+/// ```
+/// use secrecy::SecretString;
+/// use sigil_parser::Scope;
+/// use sigil_resolver::MemorySource;
+///
+/// let mut source = MemorySource::new();
+/// source.insert(Scope::Workspace, None, None, "db_password", SecretString::from("s3cret-value"));
+/// source.insert(Scope::Workspace, None, Some("production"), "db_password", SecretString::from("prod-value"));
+/// assert_eq!(source.len(), 2);
+/// ```
+#[derive(Debug, Default)]
+pub struct MemorySource {
+    entries: Vec<MemoryEntry>,
+}
+
+#[derive(Debug)]
+struct MemoryEntry {
+    scope: Scope,
+    owner: Option<String>,
+    environment: Option<String>,
+    name: String,
+    value: SecretString,
+    expired: bool,
+}
+
+impl MemorySource {
+    /// An empty source.
+    pub fn new() -> MemorySource {
+        MemorySource::default()
+    }
+
+    /// Adds a value; a later value for the same place replaces the earlier one.
+    pub fn insert(
+        &mut self,
+        scope: Scope,
+        owner: Option<&str>,
+        environment: Option<&str>,
+        name: &str,
+        value: SecretString,
+    ) {
+        self.push(scope, owner, environment, name, value, false);
+    }
+
+    /// Adds a value whose expiry has passed (for tests and embedders that track expiry).
+    pub fn insert_expired(
+        &mut self,
+        scope: Scope,
+        owner: Option<&str>,
+        environment: Option<&str>,
+        name: &str,
+        value: SecretString,
+    ) {
+        self.push(scope, owner, environment, name, value, true);
+    }
+
+    fn push(
+        &mut self,
+        scope: Scope,
+        owner: Option<&str>,
+        environment: Option<&str>,
+        name: &str,
+        value: SecretString,
+        expired: bool,
+    ) {
+        self.entries.retain(|entry| {
+            !(entry.scope == scope
+                && entry.owner.as_deref() == owner
+                && entry.environment.as_deref() == environment
+                && entry.name == name)
+        });
+        self.entries.push(MemoryEntry {
+            scope,
+            owner: owner.map(str::to_owned),
+            environment: environment.map(str::to_owned),
+            name: name.to_owned(),
+            value,
+            expired,
+        });
+    }
+
+    /// The process environment as workspace secrets for all environments (a snapshot).
+    pub fn from_env() -> MemorySource {
+        let mut source = MemorySource::new();
+        for (name, value) in std::env::vars_os() {
+            if let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) {
+                source.insert(
+                    Scope::Workspace,
+                    None,
+                    None,
+                    &name,
+                    SecretString::from(value),
+                );
+            }
+        }
+        source
+    }
+
+    /// How many values the source holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the source holds no value.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn entry(&self, name: &str, slot: &Slot) -> Option<&MemoryEntry> {
+        self.entries.iter().find(|entry| {
+            entry.name == name
+                && entry.scope == slot.scope
+                && entry.environment == slot.environment
+                && (entry.owner.is_none() || entry.owner == slot.owner)
+        })
+    }
+}
+
+impl SecretSource for MemorySource {
+    async fn find(
+        &self,
+        _workspace: &str,
+        lookups: &[Lookup],
+    ) -> Result<Vec<Vec<Found>>, SourceError> {
+        Ok(lookups
+            .iter()
+            .map(|lookup| {
+                lookup
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, slot)| {
+                        self.entry(&lookup.name, slot).map(|entry| Found {
+                            slot: index,
+                            expired: entry.expired,
+                            version: None,
+                        })
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    async fn reveal(
+        &self,
+        _workspace: &str,
+        items: &[Reveal],
+        _access: Access<'_>,
+    ) -> Result<Vec<SecretString>, SourceError> {
+        items
+            .iter()
+            .map(|item| {
+                self.entry(&item.name, &item.slot)
+                    .map(|entry| entry.value.clone())
+                    .ok_or_else(|| SourceError::new(format!("secret {} disappeared", item.name)))
+            })
+            .collect()
+    }
+}
