@@ -34,7 +34,10 @@ pub(crate) fn seal(keys: &Keys, kdf: Option<KdfParams>, dump: &Dump) -> Result<V
         key_id: keys.master.id().to_owned(),
         kdf,
         created_at: Timestamp::now().to_string(),
-        tables: dump.iter().map(|(t, rows)| (t.clone(), rows.len())).collect(),
+        tables: dump
+            .iter()
+            .map(|(t, rows)| (t.clone(), rows.len()))
+            .collect(),
     };
     let payload = zeroize::Zeroizing::new(
         serde_json::to_vec(dump).map_err(|e| Error::corrupt(e.to_string()))?,
@@ -79,7 +82,9 @@ pub(crate) fn open(bytes: &[u8], key: KeySource) -> Result<(MasterKey, Dump)> {
     let sealed = STANDARD
         .decode(body.trim())
         .map_err(|_| Error::invalid("backup body is not base64"))?;
-    let payload = master.open(&sealed, &backup_aad(&header.store_id), &|| "the backup".into())?;
+    let payload = master.open(&sealed, &backup_aad(&header.store_id), &|| {
+        "the backup".into()
+    })?;
     let dump: Dump =
         serde_json::from_slice(&payload).map_err(|_| Error::corrupt("backup payload"))?;
     Ok((master, dump))

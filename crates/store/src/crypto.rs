@@ -1,7 +1,7 @@
 //! AES-256-GCM sealing, master keys, Argon2id and HMAC-SHA256.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -21,7 +21,9 @@ pub struct MasterKey {
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MasterKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("MasterKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,10 +66,9 @@ impl MasterKey {
                 .decode(text.trim())
                 .map_err(|_| Error::invalid("master key is not valid base64"))?,
         );
-        let bytes: [u8; 32] = decoded
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::invalid("master key must be 32 bytes (base64 of 32 random bytes)"))?;
+        let bytes: [u8; 32] = decoded.as_slice().try_into().map_err(|_| {
+            Error::invalid("master key must be 32 bytes (base64 of 32 random bytes)")
+        })?;
         Ok(MasterKey::from_bytes(bytes))
     }
 
@@ -83,7 +84,8 @@ impl MasterKey {
     pub fn from_passphrase(passphrase: &SecretString, kdf: &KdfParams) -> Result<MasterKey> {
         let params = argon2::Params::new(kdf.m_cost, kdf.t_cost, kdf.p_cost, Some(32))
             .map_err(|e| Error::invalid(format!("argon2 parameters: {e}")))?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = [0u8; 32];
         argon
             .hash_password_into(passphrase.expose_secret().as_bytes(), &kdf.salt, &mut out)
@@ -100,7 +102,12 @@ impl MasterKey {
         seal(self.bytes.expose_secret(), plaintext, aad)
     }
 
-    pub(crate) fn open(&self, sealed: &[u8], aad: &[u8], what: &dyn Fn() -> String) -> Result<Zeroizing<Vec<u8>>> {
+    pub(crate) fn open(
+        &self,
+        sealed: &[u8],
+        aad: &[u8],
+        what: &dyn Fn() -> String,
+    ) -> Result<Zeroizing<Vec<u8>>> {
         open(self.bytes.expose_secret(), sealed, aad, what)
     }
 }
@@ -154,7 +161,13 @@ pub(crate) fn seal(key: &[u8; 32], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
     rand::fill(&mut nonce[..]);
     let ciphertext = cipher
-        .encrypt(&nonce.into(), Payload { msg: plaintext, aad })
+        .encrypt(
+            &nonce.into(),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .expect("AES-GCM encryption of an in-memory buffer cannot fail");
     let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
     out.extend_from_slice(&nonce);
@@ -177,7 +190,13 @@ pub(crate) fn open(
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| failed())?;
     let cipher = Aes256Gcm::new(key.into());
     cipher
-        .decrypt(&nonce.into(), Payload { msg: ciphertext, aad })
+        .decrypt(
+            &nonce.into(),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
         .map(Zeroizing::new)
         .map_err(|_| failed())
 }
@@ -209,14 +228,16 @@ pub(crate) fn decrypt_value(
 
 /// HMAC-SHA256.
 pub(crate) fn mac(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(message);
     mac.finalize().into_bytes().to_vec()
 }
 
 /// Constant-time HMAC check.
 pub(crate) fn mac_verify(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
-    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(message);
     mac.verify_slice(tag).is_ok()
 }
@@ -227,8 +248,10 @@ pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

@@ -76,7 +76,9 @@ pub enum ErrorKind {
         len: usize,
     },
     /// A ciphertext failed authentication: wrong key, tampered or moved row.
-    #[error("decryption failed for {what}: wrong master key, or the stored row was altered or moved")]
+    #[error(
+        "decryption failed for {what}: wrong master key, or the stored row was altered or moved"
+    )]
     DecryptionFailed {
         /// What failed to decrypt.
         what: String,
@@ -94,7 +96,9 @@ pub enum ErrorKind {
         location: String,
     },
     /// The key file can be read by group or others.
-    #[error("key file {path} is readable by group or others (mode {mode:o}): run `chmod 600 {path}`")]
+    #[error(
+        "key file {path} is readable by group or others (mode {mode:o}): run `chmod 600 {path}`"
+    )]
     KeyFilePermissions {
         /// The key file.
         path: String,
@@ -102,7 +106,9 @@ pub enum ErrorKind {
         mode: u32,
     },
     /// No master key could be found.
-    #[error("no master key: set SIGIL_MASTER_KEY or SIGIL_PASSPHRASE, or create {path} with `sigil init`")]
+    #[error(
+        "no master key: set SIGIL_MASTER_KEY or SIGIL_PASSPHRASE, or create {path} with `sigil init`"
+    )]
     KeyMissing {
         /// The key file that was looked for.
         path: String,

@@ -290,7 +290,9 @@ impl Serialize for Timestamp {
 /// [`ErrorKind::InvalidInput`] naming the text.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     humantime::parse_duration(text).map_err(|err| {
-        crate::Error::invalid(format!("invalid duration `{text}`: {err} (examples: 5m, 12h, 30d)"))
+        crate::Error::invalid(format!(
+            "invalid duration `{text}`: {err} (examples: 5m, 12h, 30d)"
+        ))
     })
 }
 

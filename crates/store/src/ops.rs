@@ -7,8 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::crypto::{self, MasterKey};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{
-    Access, Actor, AuditDefect, AuditQuery, AuditRecord, AuditVerdict, Candidate, Environment,
-    How, ListFilter, NameQuery, RunContext, Scope, ScopeKind, SecretKey, SecretMeta, SecretName,
+    Access, Actor, AuditDefect, AuditQuery, AuditRecord, AuditVerdict, Candidate, Environment, How,
+    ListFilter, NameQuery, RunContext, Scope, ScopeKind, SecretKey, SecretMeta, SecretName,
     SetOptions, Timestamp, VersionInfo,
 };
 use crate::sql::{Cell, Dialect, Row, SCHEMA_VERSION, Tx, Val, migration_v1};
@@ -27,7 +27,9 @@ const SECRET_COLS: &str = "id, workspace, scope, owner, name, environment, descr
 // Meta and schema
 
 pub(crate) async fn get_meta(tx: &mut impl Tx, k: &str) -> Result<Option<String>> {
-    let rows = tx.query("SELECT v FROM sigil_meta WHERE k = ?", &[k.into()]).await?;
+    let rows = tx
+        .query("SELECT v FROM sigil_meta WHERE k = ?", &[k.into()])
+        .await?;
     rows.first().map(|r| r.text(0)).transpose()
 }
 
@@ -107,15 +109,26 @@ async fn write_key_material(
     kdf: Option<&crypto::KdfParams>,
 ) -> Result<()> {
     set_meta(tx, "key_id", master.id()).await?;
-    set_meta(tx, "key_check", &b64(&master.seal(b"sigil", &key_check_aad(store_id)))).await?;
-    set_meta(tx, "handle_key", &b64(&master.seal(handle_key, &handle_key_aad(store_id)))).await?;
+    set_meta(
+        tx,
+        "key_check",
+        &b64(&master.seal(b"sigil", &key_check_aad(store_id))),
+    )
+    .await?;
+    set_meta(
+        tx,
+        "handle_key",
+        &b64(&master.seal(handle_key, &handle_key_aad(store_id))),
+    )
+    .await?;
     match kdf {
         Some(kdf) => {
             let json = serde_json::to_string(kdf).map_err(|e| Error::corrupt(e.to_string()))?;
             set_meta(tx, "kdf", &json).await
         }
         None => {
-            tx.exec("DELETE FROM sigil_meta WHERE k = 'kdf'", &[]).await?;
+            tx.exec("DELETE FROM sigil_meta WHERE k = 'kdf'", &[])
+                .await?;
             Ok(())
         }
     }
@@ -139,9 +152,14 @@ pub(crate) async fn unlock(tx: &mut impl Tx, master: MasterKey) -> Result<Keys> 
         .await?
         .ok_or_else(|| Error::corrupt("store id missing"))?;
     let expected = get_meta(tx, "key_id").await?.unwrap_or_default();
-    let check = unb64(&get_meta(tx, "key_check").await?.unwrap_or_default(), "key check")?;
+    let check = unb64(
+        &get_meta(tx, "key_check").await?.unwrap_or_default(),
+        "key check",
+    )?;
     if master
-        .open(&check, &key_check_aad(&store_id), &|| "the key check".into())
+        .open(&check, &key_check_aad(&store_id), &|| {
+            "the key check".into()
+        })
         .is_err()
     {
         return Err(ErrorKind::WrongKey {
@@ -150,8 +168,13 @@ pub(crate) async fn unlock(tx: &mut impl Tx, master: MasterKey) -> Result<Keys> 
         }
         .into());
     }
-    let sealed = unb64(&get_meta(tx, "handle_key").await?.unwrap_or_default(), "handle key")?;
-    let handle_key = master.open(&sealed, &handle_key_aad(&store_id), &|| "the handle key".into())?;
+    let sealed = unb64(
+        &get_meta(tx, "handle_key").await?.unwrap_or_default(),
+        "handle key",
+    )?;
+    let handle_key = master.open(&sealed, &handle_key_aad(&store_id), &|| {
+        "the handle key".into()
+    })?;
     Ok(Keys {
         master,
         store_id,
@@ -340,7 +363,9 @@ pub(crate) async fn audit_query(tx: &mut impl Tx, query: &AuditQuery) -> Result<
     }
     sql.push_str(" ORDER BY seq");
     let rows = tx.query(&sql, &params).await?;
-    rows.iter().map(|r| audit_from_row(r).map(|(rec, _, _)| rec)).collect()
+    rows.iter()
+        .map(|r| audit_from_row(r).map(|(rec, _, _)| rec))
+        .collect()
 }
 
 pub(crate) async fn audit_verify(tx: &mut impl Tx) -> Result<AuditVerdict> {
@@ -381,7 +406,10 @@ pub(crate) async fn audit_verify(tx: &mut impl Tx) -> Result<AuditVerdict> {
             return Ok(bad(
                 count,
                 record.seq,
-                format!("record {} does not match its hash (edited or moved)", record.seq),
+                format!(
+                    "record {} does not match its hash (edited or moved)",
+                    record.seq
+                ),
             ));
         }
         prev = hash;
@@ -398,7 +426,7 @@ pub(crate) async fn audit_verify(tx: &mut impl Tx) -> Result<AuditVerdict> {
     };
     if head_seq != expected_seq - 1 || head_hash != prev {
         return Ok(bad(
-                count,
+            count,
             expected_seq,
             format!(
                 "the chain ends at record {} but the store's head is record {head_seq} \
@@ -421,8 +449,8 @@ fn meta_from_row(row: &Row) -> Result<SecretMeta> {
     let owner = row.text(3)?;
     let name = SecretName::new(&row.text(4)?)?;
     let environment = row.text(5)?;
-    let metadata: serde_json::Value = serde_json::from_str(&row.text(7)?)
-        .map_err(|_| Error::corrupt("metadata is not JSON"))?;
+    let metadata: serde_json::Value =
+        serde_json::from_str(&row.text(7)?).map_err(|_| Error::corrupt("metadata is not JSON"))?;
     Ok(SecretMeta {
         id: row.i64(0)?,
         key: SecretKey {
@@ -511,7 +539,14 @@ async fn load_value(
             what: format!("version {version} of {}", meta.key),
         })
     })?;
-    decrypt_row(keys, meta.id, &meta.key, version, &row.blob(0)?, &row.blob(1)?)
+    decrypt_row(
+        keys,
+        meta.id,
+        &meta.key,
+        version,
+        &row.blob(0)?,
+        &row.blob(1)?,
+    )
 }
 
 fn decrypt_row(
@@ -718,7 +753,9 @@ pub(crate) async fn reveal(
     let value = load_value(tx, keys, &meta, version).await?;
     append_audit(
         tx,
-        &[NewAudit::new(actor, "access").key(key, Some(version)).access(access)],
+        &[NewAudit::new(actor, "access")
+            .key(key, Some(version))
+            .access(access)],
     )
     .await?;
     Ok((meta, value))
@@ -763,7 +800,11 @@ pub(crate) async fn delete(tx: &mut impl Tx, actor: &Actor, key: &SecretKey) -> 
         ],
     )
     .await?;
-    append_audit(tx, &[NewAudit::new(actor, "delete").key(key, Some(meta.version))]).await?;
+    append_audit(
+        tx,
+        &[NewAudit::new(actor, "delete").key(key, Some(meta.version))],
+    )
+    .await?;
     Ok(meta)
 }
 
@@ -773,11 +814,18 @@ pub(crate) async fn purge(tx: &mut impl Tx, actor: &Actor, key: &SecretKey) -> R
             what: key.to_string(),
         })
     })?;
-    tx.exec("DELETE FROM versions WHERE secret_id = ?", &[meta.id.into()])
-        .await?;
+    tx.exec(
+        "DELETE FROM versions WHERE secret_id = ?",
+        &[meta.id.into()],
+    )
+    .await?;
     tx.exec("DELETE FROM secrets WHERE id = ?", &[meta.id.into()])
         .await?;
-    append_audit(tx, &[NewAudit::new(actor, "purge").key(key, Some(meta.version))]).await?;
+    append_audit(
+        tx,
+        &[NewAudit::new(actor, "purge").key(key, Some(meta.version))],
+    )
+    .await?;
     Ok(meta)
 }
 
@@ -848,7 +896,9 @@ pub(crate) async fn candidates(
         let meta = meta_from_row(row)?;
         for (slot, query) in out.iter_mut().zip(names) {
             if query.name == meta.key.name
-                && query.scope.is_none_or(|scope| scope == meta.key.scope.kind())
+                && query
+                    .scope
+                    .is_none_or(|scope| scope == meta.key.scope.kind())
             {
                 slot.push(Candidate {
                     secret_id: meta.id,
@@ -897,9 +947,7 @@ pub(crate) async fn reveal_batch(
     for pick in picks {
         let row = rows
             .iter()
-            .find(|r| {
-                r.i64(0).ok() == Some(pick.secret_id) && r.i64(1).ok() == Some(pick.version)
-            })
+            .find(|r| r.i64(0).ok() == Some(pick.secret_id) && r.i64(1).ok() == Some(pick.version))
             .filter(|r| r.opt_i64(4).ok().flatten().is_none())
             .ok_or_else(|| {
                 Error::from(ErrorKind::NotFound {
@@ -957,7 +1005,9 @@ fn b64url(bytes: &[u8]) -> String {
 
 fn unb64url(text: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
 }
 
 pub(crate) async fn issue_handle(
@@ -1025,11 +1075,15 @@ pub(crate) async fn redeem_handle(
             &[secret_id.into()],
         )
         .await?;
-    let meta = rows.first().map(meta_from_row).transpose()?.ok_or_else(|| {
-        Error::from(ErrorKind::NotFound {
-            what: "the secret of this handle".into(),
-        })
-    })?;
+    let meta = rows
+        .first()
+        .map(meta_from_row)
+        .transpose()?
+        .ok_or_else(|| {
+            Error::from(ErrorKind::NotFound {
+                what: "the secret of this handle".into(),
+            })
+        })?;
     let value = load_value(tx, keys, &meta, meta.version).await?;
     append_audit(
         tx,
@@ -1073,7 +1127,12 @@ pub(crate) async fn rotate_master_key(
         let rewrapped = new_key.seal(&data_key, &aad);
         tx.exec(
             "UPDATE versions SET wrapped_key = ?, key_id = ? WHERE secret_id = ? AND version = ?",
-            &[rewrapped.into(), new_key.id().into(), secret_id.into(), version.into()],
+            &[
+                rewrapped.into(),
+                new_key.id().into(),
+                secret_id.into(),
+                version.into(),
+            ],
         )
         .await?;
         progress(i + 1, total);
@@ -1088,7 +1147,14 @@ pub(crate) async fn rotate_master_key(
     let rows = tx.query(&sql, &[]).await?;
     for row in &rows {
         let meta = meta_from_row(&Row(row.0[4..].to_vec()))?;
-        decrypt_row(&new_keys, row.i64(0)?, &meta.key, row.i64(1)?, &row.blob(2)?, &row.blob(3)?)?;
+        decrypt_row(
+            &new_keys,
+            row.i64(0)?,
+            &meta.key,
+            row.i64(1)?,
+            &row.blob(2)?,
+            &row.blob(3)?,
+        )?;
     }
     append_audit(
         tx,
@@ -1223,7 +1289,9 @@ pub(crate) async fn dump(tx: &mut impl Tx) -> Result<Dump> {
 }
 
 pub(crate) async fn is_empty(tx: &mut impl Tx) -> Result<bool> {
-    let meta = tx.query("SELECT k FROM sigil_meta WHERE k <> 'schema_version'", &[]).await?;
+    let meta = tx
+        .query("SELECT k FROM sigil_meta WHERE k <> 'schema_version'", &[])
+        .await?;
     let secrets = tx.query("SELECT id FROM secrets LIMIT 1", &[]).await?;
     let audit = tx.query("SELECT seq FROM audit LIMIT 1", &[]).await?;
     Ok(meta.is_empty() && secrets.is_empty() && audit.is_empty())
@@ -1232,7 +1300,9 @@ pub(crate) async fn is_empty(tx: &mut impl Tx) -> Result<bool> {
 pub(crate) async fn load(tx: &mut impl Tx, dump: &Dump) -> Result<()> {
     for (table, rows) in dump {
         let Some((_, columns, _)) = TABLES.iter().find(|(t, _, _)| t == table) else {
-            return Err(Error::invalid(format!("backup holds an unknown table `{table}`")));
+            return Err(Error::invalid(format!(
+                "backup holds an unknown table `{table}`"
+            )));
         };
         let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
         let sql = if *table == "sigil_meta" {
@@ -1247,7 +1317,9 @@ pub(crate) async fn load(tx: &mut impl Tx, dump: &Dump) -> Result<()> {
         };
         for row in rows {
             if row.len() != columns.len() {
-                return Err(Error::invalid(format!("backup row of `{table}` has the wrong width")));
+                return Err(Error::invalid(format!(
+                    "backup row of `{table}` has the wrong width"
+                )));
             }
             let params: Vec<Val> = row
                 .iter()

@@ -187,7 +187,11 @@ impl SqliteDb {
     }
 
     /// Runs `f` in one transaction: `BEGIN IMMEDIATE` for writes, deferred for reads.
-    pub(crate) fn with_tx<T>(&self, write: bool, f: impl FnOnce(SqliteTx<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_tx<T>(
+        &self,
+        write: bool,
+        f: impl FnOnce(SqliteTx<'_>) -> Result<T>,
+    ) -> Result<T> {
         use rusqlite::TransactionBehavior;
         let mut conn = self
             .conn
@@ -239,7 +243,10 @@ impl Tx for SqliteTx<'_> {
             let mut cells = Vec::with_capacity(columns);
             for i in 0..columns {
                 use rusqlite::types::ValueRef;
-                let cell = match row.get_ref(i).map_err(|e| Error::backend("sqlite row", e))? {
+                let cell = match row
+                    .get_ref(i)
+                    .map_err(|e| Error::backend("sqlite row", e))?
+                {
                     ValueRef::Null => Cell::Null,
                     ValueRef::Integer(v) => Cell::Int(v),
                     ValueRef::Real(v) => Cell::Text(v.to_string()),
@@ -289,7 +296,9 @@ impl PostgresUrl {
     /// [`ErrorKind::InvalidInput`] when the scheme is not PostgreSQL or the schema name is unsafe.
     pub fn parse(url: &str) -> Result<PostgresUrl> {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(Error::invalid("a PostgreSQL store URL starts with postgres://"));
+            return Err(Error::invalid(
+                "a PostgreSQL store URL starts with postgres://",
+            ));
         }
         let (base, query) = match url.split_once('?') {
             Some((base, query)) => (base, Some(query)),
@@ -305,8 +314,7 @@ impl PostgresUrl {
             }
         }
         if let Some(name) = &schema
-            && (name.is_empty()
-                || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            && (name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
         {
             return Err(Error::invalid(
                 "schema names in a store URL use letters, digits and `_` only",
@@ -482,19 +490,25 @@ impl Tx for PgTx<'_> {
                 let ty = column.type_();
                 let err = |e: tokio_postgres::Error| Error::backend("postgresql row", e);
                 let cell = if *ty == Type::INT8 {
-                    row.try_get::<_, Option<i64>>(i).map_err(err)?.map(Cell::Int)
+                    row.try_get::<_, Option<i64>>(i)
+                        .map_err(err)?
+                        .map(Cell::Int)
                 } else if *ty == Type::INT4 {
                     row.try_get::<_, Option<i32>>(i)
                         .map_err(err)?
                         .map(|v| Cell::Int(i64::from(v)))
                 } else if *ty == Type::BYTEA {
-                    row.try_get::<_, Option<Vec<u8>>>(i).map_err(err)?.map(Cell::Blob)
+                    row.try_get::<_, Option<Vec<u8>>>(i)
+                        .map_err(err)?
+                        .map(Cell::Blob)
                 } else if *ty == Type::BOOL {
                     row.try_get::<_, Option<bool>>(i)
                         .map_err(err)?
                         .map(|v| Cell::Int(i64::from(v)))
                 } else {
-                    row.try_get::<_, Option<String>>(i).map_err(err)?.map(Cell::Text)
+                    row.try_get::<_, Option<String>>(i)
+                        .map_err(err)?
+                        .map(Cell::Text)
                 };
                 cells.push(cell.unwrap_or(Cell::Null));
             }

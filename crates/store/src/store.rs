@@ -112,7 +112,9 @@ impl Store {
             StoreLocation::Sqlite(path) => {
                 let path = path.clone();
                 let db = tokio::task::spawn_blocking(move || {
-                    if create && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    if create
+                        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+                    {
                         std::fs::create_dir_all(parent).map_err(|source| ErrorKind::Io {
                             context: format!("create {}", parent.display()),
                             source,
@@ -124,7 +126,9 @@ impl Store {
                 .map_err(|e| Error::backend("sqlite task", e))??;
                 Ok(Backend::Sqlite(db))
             }
-            StoreLocation::Postgres(url) => Ok(Backend::Postgres(Arc::new(PgDb::connect(url).await?))),
+            StoreLocation::Postgres(url) => {
+                Ok(Backend::Postgres(Arc::new(PgDb::connect(url).await?)))
+            }
         }
     }
 
@@ -268,8 +272,13 @@ impl Store {
         options: &SetOptions,
         how: How,
     ) -> Result<(SecretMeta, VersionInfo)> {
-        let (keys, actor, key, value, options) =
-            (self.keys(), actor.clone(), key.clone(), value.clone(), options.clone());
+        let (keys, actor, key, value, options) = (
+            self.keys(),
+            actor.clone(),
+            key.clone(),
+            value.clone(),
+            options.clone(),
+        );
         transact!(&self.backend, true, |tx| {
             ops::write_value(
                 &mut tx,
@@ -297,7 +306,8 @@ impl Store {
         to: i64,
         reason: &str,
     ) -> Result<(SecretMeta, VersionInfo)> {
-        let (keys, actor, key, reason) = (self.keys(), actor.clone(), key.clone(), reason.to_owned());
+        let (keys, actor, key, reason) =
+            (self.keys(), actor.clone(), key.clone(), reason.to_owned());
         transact!(&self.backend, true, |tx| {
             ops::rollback(&mut tx, &keys, &actor, &key, to, &reason).await
         })
@@ -344,7 +354,8 @@ impl Store {
     /// [`ErrorKind::NotFound`].
     pub async fn delete(&self, actor: &Actor, key: &SecretKey) -> Result<SecretMeta> {
         let (actor, key) = (actor.clone(), key.clone());
-        transact!(&self.backend, true, |tx| ops::delete(&mut tx, &actor, &key).await)
+        transact!(&self.backend, true, |tx| ops::delete(&mut tx, &actor, &key)
+            .await)
     }
 
     /// Removes a secret and its versions for good (audited).
@@ -353,7 +364,8 @@ impl Store {
     /// [`ErrorKind::NotFound`].
     pub async fn purge(&self, actor: &Actor, key: &SecretKey) -> Result<SecretMeta> {
         let (actor, key) = (actor.clone(), key.clone());
-        transact!(&self.backend, true, |tx| ops::purge(&mut tx, &actor, &key).await)
+        transact!(&self.backend, true, |tx| ops::purge(&mut tx, &actor, &key)
+            .await)
     }
 
     /// Metadata of the secrets of a workspace.
@@ -390,7 +402,11 @@ impl Store {
     ///
     /// # Errors
     /// Backend errors.
-    pub async fn candidates(&self, ctx: &RunContext, names: &[NameQuery]) -> Result<Vec<Vec<Candidate>>> {
+    pub async fn candidates(
+        &self,
+        ctx: &RunContext,
+        names: &[NameQuery],
+    ) -> Result<Vec<Vec<Candidate>>> {
         let (ctx, names) = (ctx.clone(), names.to_vec());
         transact!(&self.backend, false, |tx| {
             ops::candidates(&mut tx, &ctx, &names).await
@@ -409,7 +425,12 @@ impl Store {
         step: Option<&str>,
         picks: &[Candidate],
     ) -> Result<Vec<SecretString>> {
-        let (keys, ctx, step, picks) = (self.keys(), ctx.clone(), step.map(str::to_owned), picks.to_vec());
+        let (keys, ctx, step, picks) = (
+            self.keys(),
+            ctx.clone(),
+            step.map(str::to_owned),
+            picks.to_vec(),
+        );
         transact!(&self.backend, true, |tx| {
             ops::reveal_batch(&mut tx, &keys, &ctx, step.as_deref(), &picks).await
         })
@@ -472,7 +493,8 @@ impl Store {
     /// Backend errors.
     pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
         let query = query.clone();
-        transact!(&self.backend, false, |tx| ops::audit_query(&mut tx, &query).await)
+        transact!(&self.backend, false, |tx| ops::audit_query(&mut tx, &query)
+            .await)
     }
 
     /// Walks the hash chain and names the first record that was edited, deleted or reordered.
@@ -506,7 +528,8 @@ impl Store {
         let (keys, actor) = (self.keys(), actor.clone());
         let key_for_tx = new_key.clone();
         let count = transact!(&self.backend, true, |tx| {
-            ops::rotate_master_key(&mut tx, &keys, &actor, &key_for_tx, kdf.as_ref(), progress).await
+            ops::rotate_master_key(&mut tx, &keys, &actor, &key_for_tx, kdf.as_ref(), progress)
+                .await
         })?;
         let old = self.keys();
         let new = Keys {

@@ -7,8 +7,8 @@ use std::future::Future;
 
 use secrecy::{ExposeSecret, SecretString};
 use sigil_store::{
-    Access, Actor, AuditQuery, Candidate, Environment, ErrorKind, KeySource, ListFilter,
-    MasterKey, NameQuery, RunContext, Scope, ScopeKind, SecretKey, SecretName, SetOptions, Store,
+    Access, Actor, AuditQuery, Candidate, Environment, ErrorKind, KeySource, ListFilter, MasterKey,
+    NameQuery, RunContext, Scope, ScopeKind, SecretKey, SecretName, SetOptions, Store,
     StoreLocation,
 };
 
@@ -27,7 +27,9 @@ impl Site {
             let conn = rusqlite::Connection::open(path).unwrap();
             conn.execute_batch(sql).unwrap();
         } else if let Some((url, schema)) = &self.pg {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
             tokio::spawn(conn);
             client
                 .batch_execute(&format!("SET search_path TO \"{schema}\"; {sql}"))
@@ -51,9 +53,14 @@ impl Site {
             )
             .unwrap();
         } else if let Some((url, schema)) = &self.pg {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
             tokio::spawn(conn);
-            client.batch_execute(&format!("SET search_path TO \"{schema}\"")).await.unwrap();
+            client
+                .batch_execute(&format!("SET search_path TO \"{schema}\""))
+                .await
+                .unwrap();
             let mut bytes: Vec<u8> = client.query_one(SELECT, &[]).await.unwrap().get(0);
             bytes[offset] ^= 1;
             client
@@ -117,7 +124,9 @@ where
         _dir: None,
     })
     .await;
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(conn);
     client
         .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
@@ -193,7 +202,10 @@ async fn create(site: &Site) -> (Store, MasterKey) {
 }
 
 async fn reveal(store: &Store, key: &SecretKey) -> String {
-    let (_, value) = store.reveal(&actor(), key, &Access::default(), None).await.unwrap();
+    let (_, value) = store
+        .reveal(&actor(), key, &Access::default(), None)
+        .await
+        .unwrap();
     value.expose_secret().to_owned()
 }
 
@@ -206,19 +218,31 @@ async fn set_get_reveal_history(site: Site) {
         rotation_days: Some(30),
         ..SetOptions::default()
     };
-    let (meta, v1) = store.set(&actor(), &k, &val("one"), &options).await.unwrap();
+    let (meta, v1) = store
+        .set(&actor(), &k, &val("one"), &options)
+        .await
+        .unwrap();
     assert_eq!((meta.version, v1.version), (1, 1));
     assert_eq!(meta.description, "the api token");
-    store.rotate(&actor(), &k, &val("two"), "quarterly", None).await.unwrap();
+    store
+        .rotate(&actor(), &k, &val("two"), "quarterly", None)
+        .await
+        .unwrap();
     let meta = store.get(&k).await.unwrap();
     assert_eq!(meta.version, 2);
     assert_eq!(meta.metadata["provider"], "acme");
     assert_eq!(reveal(&store, &k).await, "two");
     let history = store.history(&k).await.unwrap();
-    let summary: Vec<_> = history.iter().map(|v| (v.version, v.how, v.reason.as_str())).collect();
+    let summary: Vec<_> = history
+        .iter()
+        .map(|v| (v.version, v.how, v.reason.as_str()))
+        .collect();
     assert_eq!(
         summary,
-        [(1, sigil_store::How::Set, ""), (2, sigil_store::How::Rotate, "quarterly")]
+        [
+            (1, sigil_store::How::Set, ""),
+            (2, sigil_store::How::Rotate, "quarterly")
+        ]
     );
     let access = store
         .audit(&AuditQuery {
@@ -230,7 +254,10 @@ async fn set_get_reveal_history(site: Site) {
     assert_eq!(access.len(), 1);
     assert_eq!(access[0].version, Some(2));
     // Rotating a secret that does not exist is not found.
-    let err = store.rotate(&actor(), &key("nope"), &val("x"), "r", None).await.unwrap_err();
+    let err = store
+        .rotate(&actor(), &key("nope"), &val("x"), "r", None)
+        .await
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotFound { .. }), "{err}");
 }
 
@@ -241,14 +268,32 @@ async fn conflict_and_create_only(site: Site) {
         if_version: Some(0),
         ..SetOptions::default()
     };
-    store.set(&actor(), &k, &val("a"), &create_only).await.unwrap();
-    let err = store.set(&actor(), &k, &val("b"), &create_only).await.unwrap_err();
+    store
+        .set(&actor(), &k, &val("a"), &create_only)
+        .await
+        .unwrap();
+    let err = store
+        .set(&actor(), &k, &val("b"), &create_only)
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err.kind(), ErrorKind::Conflict { current_version: 1, .. }),
+        matches!(
+            err.kind(),
+            ErrorKind::Conflict {
+                current_version: 1,
+                ..
+            }
+        ),
         "{err}"
     );
-    store.rotate(&actor(), &k, &val("b"), "r", Some(1)).await.unwrap();
-    let err = store.rotate(&actor(), &k, &val("c"), "r", Some(1)).await.unwrap_err();
+    store
+        .rotate(&actor(), &k, &val("b"), "r", Some(1))
+        .await
+        .unwrap();
+    let err = store
+        .rotate(&actor(), &k, &val("c"), "r", Some(1))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("version 2"), "{err}");
     assert_eq!(reveal(&store, &k).await, "b");
 }
@@ -257,16 +302,25 @@ async fn rollback_delete_purge(site: Site) {
     let (store, _) = create(&site).await;
     let k = key("token");
     for v in ["v1", "v2", "v3"] {
-        store.set(&actor(), &k, &val(v), &SetOptions::default()).await.unwrap();
+        store
+            .set(&actor(), &k, &val(v), &SetOptions::default())
+            .await
+            .unwrap();
     }
     let (_, info) = store.rollback(&actor(), &k, 1, "bad deploy").await.unwrap();
     assert_eq!(info.version, 4);
     assert_eq!(reveal(&store, &k).await, "v1");
     store.delete(&actor(), &k).await.unwrap();
-    assert!(matches!(store.get(&k).await.unwrap_err().kind(), ErrorKind::NotFound { .. }));
+    assert!(matches!(
+        store.get(&k).await.unwrap_err().kind(),
+        ErrorKind::NotFound { .. }
+    ));
     assert_eq!(store.history(&k).await.unwrap().len(), 4);
     store.purge(&actor(), &k).await.unwrap();
-    assert!(matches!(store.history(&k).await.unwrap_err().kind(), ErrorKind::NotFound { .. }));
+    assert!(matches!(
+        store.history(&k).await.unwrap_err().kind(),
+        ErrorKind::NotFound { .. }
+    ));
     let actions: Vec<String> = store
         .audit(&AuditQuery {
             name: Some("token".into()),
@@ -277,21 +331,33 @@ async fn rollback_delete_purge(site: Site) {
         .into_iter()
         .map(|r| r.action)
         .collect();
-    assert_eq!(actions, ["set", "set", "set", "rollback", "access", "delete", "purge"]);
+    assert_eq!(
+        actions,
+        ["set", "set", "set", "rollback", "access", "delete", "purge"]
+    );
     assert!(store.verify_audit().await.unwrap().first_bad.is_none());
 }
 
 async fn list_filters(site: Site) {
     let (store, _) = create(&site).await;
     let prod = key("a").environment(Environment::Named("production".into()));
-    store.set(&actor(), &prod, &val("x"), &SetOptions::default()).await.unwrap();
+    store
+        .set(&actor(), &prod, &val("x"), &SetOptions::default())
+        .await
+        .unwrap();
     let piped = key("b").scope(Scope::Pipeline("deploy".into()));
-    store.set(&actor(), &piped, &val("x"), &SetOptions::default()).await.unwrap();
+    store
+        .set(&actor(), &piped, &val("x"), &SetOptions::default())
+        .await
+        .unwrap();
     let expiring = SetOptions {
         ttl: Some(std::time::Duration::from_micros(1)),
         ..SetOptions::default()
     };
-    store.set(&actor(), &key("c"), &val("x"), &expiring).await.unwrap();
+    store
+        .set(&actor(), &key("c"), &val("x"), &expiring)
+        .await
+        .unwrap();
     let names = |list: Vec<sigil_store::SecretMeta>| -> Vec<String> {
         list.into_iter().map(|m| m.key.name.to_string()).collect()
     };
@@ -324,7 +390,10 @@ async fn list_filters(site: Site) {
         .await,
         ["c"]
     );
-    let err = store.reveal(&actor(), &key("c"), &Access::default(), None).await.unwrap_err();
+    let err = store
+        .reveal(&actor(), &key("c"), &Access::default(), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Expired { .. }), "{err}");
 }
 
@@ -333,14 +402,35 @@ async fn batched_lookup_precedence(site: Site) {
     let n = name("api_key");
     let rows = [
         (Scope::Workspace, Environment::All, "ws-all"),
-        (Scope::Workspace, Environment::Named("production".into()), "ws-prod"),
-        (Scope::Pipeline("deploy".into()), Environment::All, "pipe-all"),
-        (Scope::Personal("alice".into()), Environment::All, "alice-all"),
-        (Scope::Pipeline("other".into()), Environment::All, "other-pipe"),
+        (
+            Scope::Workspace,
+            Environment::Named("production".into()),
+            "ws-prod",
+        ),
+        (
+            Scope::Pipeline("deploy".into()),
+            Environment::All,
+            "pipe-all",
+        ),
+        (
+            Scope::Personal("alice".into()),
+            Environment::All,
+            "alice-all",
+        ),
+        (
+            Scope::Pipeline("other".into()),
+            Environment::All,
+            "other-pipe",
+        ),
     ];
     for (scope, env, value) in &rows {
-        let k = SecretKey::new(W, n.clone()).scope(scope.clone()).environment(env.clone());
-        store.set(&actor(), &k, &val(value), &SetOptions::default()).await.unwrap();
+        let k = SecretKey::new(W, n.clone())
+            .scope(scope.clone())
+            .environment(env.clone());
+        store
+            .set(&actor(), &k, &val(value), &SetOptions::default())
+            .await
+            .unwrap();
     }
     let ctx = RunContext {
         workspace: W.into(),
@@ -351,19 +441,38 @@ async fn batched_lookup_precedence(site: Site) {
         actor: actor(),
     };
     let queries = [
-        NameQuery { name: n.clone(), scope: None },
-        NameQuery { name: n.clone(), scope: Some(ScopeKind::Workspace) },
-        NameQuery { name: n.clone(), scope: Some(ScopeKind::Personal) },
-        NameQuery { name: name("missing"), scope: None },
+        NameQuery {
+            name: n.clone(),
+            scope: None,
+        },
+        NameQuery {
+            name: n.clone(),
+            scope: Some(ScopeKind::Workspace),
+        },
+        NameQuery {
+            name: n.clone(),
+            scope: Some(ScopeKind::Personal),
+        },
+        NameQuery {
+            name: name("missing"),
+            scope: None,
+        },
     ];
     let found = store.candidates(&ctx, &queries).await.unwrap();
-    assert_eq!(found[0].len(), 4, "the other pipeline's row is not a candidate");
+    assert_eq!(
+        found[0].len(),
+        4,
+        "the other pipeline's row is not a candidate"
+    );
     assert!(found[3].is_empty());
     let picks: Vec<Candidate> = found[..3]
         .iter()
         .map(|c| Candidate::pick(c).unwrap().clone())
         .collect();
-    let values = store.reveal_batch(&ctx, Some("/steps/0/run"), &picks).await.unwrap();
+    let values = store
+        .reveal_batch(&ctx, Some("/steps/0/run"), &picks)
+        .await
+        .unwrap();
     let values: Vec<&str> = values.iter().map(|v| v.expose_secret()).collect();
     assert_eq!(values, ["pipe-all", "ws-prod", "alice-all"]);
     let access = store
@@ -382,7 +491,10 @@ async fn batched_lookup_precedence(site: Site) {
 async fn handles(site: Site) {
     let (store, _) = create(&site).await;
     let k = key("webhook_secret");
-    store.set(&actor(), &k, &val("hook-value"), &SetOptions::default()).await.unwrap();
+    store
+        .set(&actor(), &k, &val("hook-value"), &SetOptions::default())
+        .await
+        .unwrap();
     let (handle, _) = store.issue_handle(&actor(), &k, None).await.unwrap();
     assert!(handle.starts_with("$secret:v1."));
     assert!(!handle.contains("hook-value"));
@@ -402,7 +514,10 @@ async fn handles(site: Site) {
                 .to_string()
         }
     };
-    assert_eq!(kind(handle.clone(), "other").await, "handle refused: issued for another workspace");
+    assert_eq!(
+        kind(handle.clone(), "other").await,
+        "handle refused: issued for another workspace"
+    );
     let mut tampered = handle.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'B' } else { 'A' });
@@ -413,7 +528,10 @@ async fn handles(site: Site) {
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     assert_eq!(kind(short, W).await, "handle refused: expired");
-    assert_eq!(kind("$secret:nonsense".into(), W).await, "handle refused: malformed (expected $secret:v1.<payload>.<mac>)");
+    assert_eq!(
+        kind("$secret:nonsense".into(), W).await,
+        "handle refused: malformed (expected $secret:v1.<payload>.<mac>)"
+    );
     assert!(store.verify_audit().await.unwrap().first_bad.is_none());
 }
 
@@ -422,11 +540,25 @@ async fn crypto_oracles(site: Site) {
     let plaintext = "CANARY-plaintext-0123456789";
     let a = key("a");
     let b = key("b");
-    store.set(&actor(), &a, &val(plaintext), &SetOptions::default()).await.unwrap();
-    store.set(&actor(), &a, &val(plaintext), &SetOptions::default()).await.unwrap();
-    store.set(&actor(), &b, &val("other"), &SetOptions::default()).await.unwrap();
     store
-        .set(&actor(), &a.clone().environment(Environment::Named("prod".into())), &val("p"), &SetOptions::default())
+        .set(&actor(), &a, &val(plaintext), &SetOptions::default())
+        .await
+        .unwrap();
+    store
+        .set(&actor(), &a, &val(plaintext), &SetOptions::default())
+        .await
+        .unwrap();
+    store
+        .set(&actor(), &b, &val("other"), &SetOptions::default())
+        .await
+        .unwrap();
+    store
+        .set(
+            &actor(),
+            &a.clone().environment(Environment::Named("prod".into())),
+            &val("p"),
+            &SetOptions::default(),
+        )
         .await
         .unwrap();
     // Same value twice: different ciphertexts.
@@ -445,7 +577,9 @@ async fn crypto_oracles(site: Site) {
         for file in ["store.db", "store.db-wal"] {
             let bytes = std::fs::read(path.with_file_name(file)).unwrap_or_default();
             assert!(
-                !bytes.windows(plaintext.len()).any(|w| w == plaintext.as_bytes()),
+                !bytes
+                    .windows(plaintext.len())
+                    .any(|w| w == plaintext.as_bytes()),
                 "{file} holds the plaintext"
             );
         }
@@ -453,8 +587,14 @@ async fn crypto_oracles(site: Site) {
     // Flipping a byte anywhere in the ciphertext fails the read.
     for offset in [1, 13, 20, 30, 40] {
         site.flip(offset).await;
-        let err = store.reveal(&actor(), &a, &Access::default(), None).await.unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::DecryptionFailed { .. }), "{err}");
+        let err = store
+            .reveal(&actor(), &a, &Access::default(), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::DecryptionFailed { .. }),
+            "{err}"
+        );
         assert!(!err.to_string().contains(plaintext));
         site.flip(offset).await;
         assert_eq!(reveal(&store, &a).await, plaintext);
@@ -468,17 +608,35 @@ async fn crypto_oracles(site: Site) {
         ))
         .await;
     }
-    for k in [b.clone(), a.clone().environment(Environment::Named("prod".into()))] {
-        let err = store.reveal(&actor(), &k, &Access::default(), None).await.unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::DecryptionFailed { .. }), "{err}");
+    for k in [
+        b.clone(),
+        a.clone().environment(Environment::Named("prod".into())),
+    ] {
+        let err = store
+            .reveal(&actor(), &k, &Access::default(), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::DecryptionFailed { .. }),
+            "{err}"
+        );
     }
-    let err = store.reveal(&actor(), &a, &Access::default(), Some(1)).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::DecryptionFailed { .. }), "{err}");
+    let err = store
+        .reveal(&actor(), &a, &Access::default(), Some(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::DecryptionFailed { .. }),
+        "{err}"
+    );
 }
 
 async fn key_rotation(site: Site) {
     let (store, _old) = create(&site).await;
-    store.set(&actor(), &key("x"), &val("before"), &SetOptions::default()).await.unwrap();
+    store
+        .set(&actor(), &key("x"), &val("before"), &SetOptions::default())
+        .await
+        .unwrap();
     let (handle, _) = store.issue_handle(&actor(), &key("x"), None).await.unwrap();
     let new = MasterKey::generate();
     let count = store
@@ -488,10 +646,17 @@ async fn key_rotation(site: Site) {
     assert_eq!(count, 1);
     drop(store);
     // Only the new key is needed afterwards.
-    let store = Store::open(&site.location, KeySource::Key(new)).await.unwrap();
+    let store = Store::open(&site.location, KeySource::Key(new))
+        .await
+        .unwrap();
     assert_eq!(reveal(&store, &key("x")).await, "before");
-    store.redeem_handle(&actor(), W, &handle, &Access::default()).await.unwrap();
-    let err = Store::open(&site.location, KeySource::Key(_old)).await.unwrap_err();
+    store
+        .redeem_handle(&actor(), W, &handle, &Access::default())
+        .await
+        .unwrap();
+    let err = Store::open(&site.location, KeySource::Key(_old))
+        .await
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::WrongKey { .. }), "{err}");
     assert!(store.verify_audit().await.unwrap().first_bad.is_none());
 }
@@ -499,7 +664,15 @@ async fn key_rotation(site: Site) {
 async fn tampered(site: &Site, sql: &str) -> Option<i64> {
     let (store, _) = create(site).await;
     for i in 0..5 {
-        store.set(&actor(), &key("t"), &val(&format!("v{i}")), &SetOptions::default()).await.unwrap();
+        store
+            .set(
+                &actor(),
+                &key("t"),
+                &val(&format!("v{i}")),
+                &SetOptions::default(),
+            )
+            .await
+            .unwrap();
     }
     assert!(store.verify_audit().await.unwrap().first_bad.is_none());
     site.raw(sql).await;
@@ -507,11 +680,17 @@ async fn tampered(site: &Site, sql: &str) -> Option<i64> {
 }
 
 async fn audit_tamper_edit(site: Site) {
-    assert_eq!(tampered(&site, "UPDATE audit SET actor = 'mallory' WHERE seq = 3").await, Some(3));
+    assert_eq!(
+        tampered(&site, "UPDATE audit SET actor = 'mallory' WHERE seq = 3").await,
+        Some(3)
+    );
 }
 
 async fn audit_tamper_delete(site: Site) {
-    assert_eq!(tampered(&site, "DELETE FROM audit WHERE seq = 4").await, Some(4));
+    assert_eq!(
+        tampered(&site, "DELETE FROM audit WHERE seq = 4").await,
+        Some(4)
+    );
 }
 
 async fn audit_tamper_reorder(site: Site) {
@@ -542,16 +721,27 @@ async fn audit_tamper_insert(site: Site) {
 
 async fn concurrent_writers(site: Site) {
     let (store, master) = create(&site).await;
-    store.set(&actor(), &key("hot"), &val("0"), &SetOptions::default()).await.unwrap();
+    store
+        .set(&actor(), &key("hot"), &val("0"), &SetOptions::default())
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for w in 0..8 {
         let location = site.location.clone();
         let master = master.clone();
         tasks.push(tokio::spawn(async move {
-            let store = Store::open(&location, KeySource::Key(master)).await.unwrap();
+            let store = Store::open(&location, KeySource::Key(master))
+                .await
+                .unwrap();
             for i in 0..5 {
                 store
-                    .rotate(&actor(), &key("hot"), &val(&format!("{w}-{i}")), "load", None)
+                    .rotate(
+                        &actor(),
+                        &key("hot"),
+                        &val(&format!("{w}-{i}")),
+                        "load",
+                        None,
+                    )
                     .await
                     .unwrap();
             }
@@ -560,23 +750,40 @@ async fn concurrent_writers(site: Site) {
     for task in tasks {
         task.await.unwrap();
     }
-    let versions: Vec<i64> = store.history(&key("hot")).await.unwrap().iter().map(|v| v.version).collect();
+    let versions: Vec<i64> = store
+        .history(&key("hot"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
     assert_eq!(versions, (1..=41).collect::<Vec<_>>());
     assert!(store.verify_audit().await.unwrap().first_bad.is_none());
 }
 
 async fn concurrent_if_version(site: Site) {
     let (store, master) = create(&site).await;
-    store.set(&actor(), &key("cas"), &val("0"), &SetOptions::default()).await.unwrap();
+    store
+        .set(&actor(), &key("cas"), &val("0"), &SetOptions::default())
+        .await
+        .unwrap();
     for round in 1..=3 {
         let mut tasks = Vec::new();
         for w in 0..8 {
             let location = site.location.clone();
             let master = master.clone();
             tasks.push(tokio::spawn(async move {
-                let store = Store::open(&location, KeySource::Key(master)).await.unwrap();
+                let store = Store::open(&location, KeySource::Key(master))
+                    .await
+                    .unwrap();
                 store
-                    .rotate(&actor(), &key("cas"), &val(&format!("{w}")), "cas", Some(round))
+                    .rotate(
+                        &actor(),
+                        &key("cas"),
+                        &val(&format!("{w}")),
+                        "cas",
+                        Some(round),
+                    )
                     .await
                     .map_err(|e| e.kind().to_string())
             }));
@@ -595,18 +802,33 @@ async fn concurrent_if_version(site: Site) {
 
 async fn backup_restore(site: Site) {
     let (store, master) = create(&site).await;
-    store.set(&actor(), &key("keep"), &val("kept value"), &SetOptions::default()).await.unwrap();
+    store
+        .set(
+            &actor(),
+            &key("keep"),
+            &val("kept value"),
+            &SetOptions::default(),
+        )
+        .await
+        .unwrap();
     let backup = store.backup(&actor()).await.unwrap();
     assert!(!String::from_utf8_lossy(&backup).contains("kept value"));
     // Into the same (non-empty) store: refused.
-    let err = Store::restore(&site.location, KeySource::Key(master.clone()), &actor(), &backup)
-        .await
-        .unwrap_err();
+    let err = Store::restore(
+        &site.location,
+        KeySource::Key(master.clone()),
+        &actor(),
+        &backup,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotEmpty), "{err}");
     // Into an empty SQLite file.
     let dir = tempfile::tempdir().unwrap();
     let target = StoreLocation::Sqlite(dir.path().join("restored.db"));
-    let restored = Store::restore(&target, KeySource::Key(master), &actor(), &backup).await.unwrap();
+    let restored = Store::restore(&target, KeySource::Key(master), &actor(), &backup)
+        .await
+        .unwrap();
     assert_eq!(reveal(&restored, &key("keep")).await, "kept value");
     assert!(restored.verify_audit().await.unwrap().first_bad.is_none());
 }
@@ -614,10 +836,16 @@ async fn backup_restore(site: Site) {
 async fn wrong_key(site: Site) {
     let (store, _) = create(&site).await;
     drop(store);
-    let err = Store::open(&site.location, KeySource::Key(MasterKey::generate())).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::WrongKey { .. }), "{err}");
-    let err = Store::create(&site.location, KeySource::Key(MasterKey::generate()), &actor())
+    let err = Store::open(&site.location, KeySource::Key(MasterKey::generate()))
         .await
         .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::WrongKey { .. }), "{err}");
+    let err = Store::create(
+        &site.location,
+        KeySource::Key(MasterKey::generate()),
+        &actor(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::StoreExists { .. }), "{err}");
 }
