@@ -1,0 +1,385 @@
+//! Finding every occurrence of every needle, fast, whatever the number of needles.
+//!
+//! Two structures, built once per set of values:
+//!
+//! - **The gram index** finds complete occurrences. Every needle is at least `L` bytes long (the
+//!   shortest needle of the set, never under 4). Take `G` = 8 when `L >= 16`, else 4, and the
+//!   stride `S = L - G + 1`. Any occurrence of a needle contains, at some position `p` that is a
+//!   multiple of `S`, a window of `G` bytes lying wholly inside it, at offset `p - start < S`.
+//!   So the index registers, for each needle, its `G`-byte windows at offsets `0..S`; the scan
+//!   reads one `G`-byte window every `S` bytes of the haystack, tests one bit of a hashed bitmap
+//!   (at most 1 MiB, so it stays in cache), and only on a hit looks the window up exactly and
+//!   compares the candidate needles. Each occurrence is found exactly once. The cost per byte
+//!   falls as the needles get longer and barely moves with their number: the bitmap's density
+//!   is what grows, and it is kept under about 3%.
+//! - **The prefix walk** tracks occurrences that may continue past the end of the bytes seen so
+//!   far, for streaming: needles sorted by bytes, so the needles sharing a prefix are a range,
+//!   narrowed by binary search one byte at a time. A partial match is live while its range still
+//!   holds a needle longer than what matched. The hold-back of a stream is exactly the longest
+//!   live partial match.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use crate::needles::{Flexible, Literal, MAX_WHITESPACE_RUN, NeedleSet};
+
+/// Multiplier of the window hash (the 64-bit golden ratio, Fibonacci hashing).
+const HASH_MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+/// Ids with this bit set are flexible (multi-line) needles.
+const FLEX: u32 = 1 << 31;
+
+/// One occurrence: `start..end` of the needle `id` (flexible ids carry [`FLEX`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Occurrence {
+    pub(crate) start: usize,
+    /// Ordering key: longer first at the same start.
+    pub(crate) neg_end: isize,
+    pub(crate) id: u32,
+}
+
+impl Occurrence {
+    pub(crate) fn new(start: usize, end: usize, id: u32) -> Self {
+        Occurrence { start, neg_end: -(end as isize), id }
+    }
+    pub(crate) fn end(&self) -> usize {
+        (-self.neg_end) as usize
+    }
+}
+
+/// A match that has consumed bytes up to the current end and may still complete.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Partial {
+    /// Needles `sorted[lo..hi]` all start with the matched bytes.
+    Literal { start: usize, lo: u32, hi: u32 },
+    /// Inside flexible needle `id`: `offset` bytes of segment `segment` matched, then `run`
+    /// whitespace bytes (only when the segment is complete).
+    Flexible { start: usize, id: u32, segment: u32, offset: u32, run: u32 },
+}
+
+impl Partial {
+    pub(crate) fn start(&self) -> usize {
+        match *self {
+            Partial::Literal { start, .. } | Partial::Flexible { start, .. } => start,
+        }
+    }
+    pub(crate) fn rebase(&mut self, by: usize) {
+        match self {
+            Partial::Literal { start, .. } | Partial::Flexible { start, .. } => *start -= by,
+        }
+    }
+}
+
+/// A `Hasher` for keys that are already well mixed `u64` windows.
+#[derive(Default)]
+struct WindowHasher(u64);
+
+impl Hasher for WindowHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(HASH_MUL);
+        }
+    }
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key.wrapping_mul(HASH_MUL);
+    }
+}
+
+/// The searchable form of a [`NeedleSet`]. Immutable; a grown set builds a new one.
+pub(crate) struct Matcher {
+    pub(crate) literals: Vec<Arc<Literal>>,
+    pub(crate) flexibles: Vec<Arc<Flexible>>,
+    gram: usize,
+    stride: usize,
+    shift: u32,
+    bitmap: Vec<u64>,
+    /// Window -> range of `entries`.
+    windows: HashMap<u64, (u32, u32), BuildHasherDefault<WindowHasher>>,
+    /// (needle id, offset of the window in the needle).
+    entries: Vec<(u32, u32)>,
+    /// Literal ids sorted by their bytes.
+    sorted: Vec<u32>,
+    /// For each first byte, the range of `sorted` starting with it.
+    first: Vec<(u32, u32)>,
+    /// For each first byte, the flexible ids whose first segment starts with it.
+    flex_first: Vec<Vec<u32>>,
+    /// The longest a live partial match can be: bytes a stream may hold back.
+    pub(crate) max_hold: usize,
+}
+
+impl Matcher {
+    pub(crate) fn new(set: &NeedleSet) -> Matcher {
+        let literals = set.literals.clone();
+        let flexibles = set.flexibles.clone();
+        let min_len = literals
+            .iter()
+            .map(|l| l.bytes.len())
+            .chain(flexibles.iter().map(|f| f.segments[0].len()))
+            .min()
+            .unwrap_or(8);
+        let gram = if min_len >= 16 { 8 } else { 4 };
+        let stride = min_len - gram + 1;
+
+        let mut pairs: Vec<(u64, u32, u32)> = Vec::new();
+        let anchors = literals
+            .iter()
+            .enumerate()
+            .map(|(id, l)| (id as u32, &l.bytes[..]))
+            .chain(flexibles.iter().enumerate().map(|(id, f)| (id as u32 | FLEX, &f.segments[0][..])));
+        for (id, bytes) in anchors {
+            for offset in 0..stride {
+                pairs.push((window(&bytes[offset..], gram), id, offset as u32));
+            }
+        }
+        pairs.sort_unstable();
+        // About 32 bits per window, between 4 KiB and 1 MiB of bitmap.
+        let bits = (pairs.len() * 32).next_power_of_two().clamp(1 << 15, 1 << 23);
+        let shift = 64 - bits.trailing_zeros();
+        let mut bitmap = vec![0u64; bits / 64];
+        let mut windows = HashMap::default();
+        let mut entries = Vec::with_capacity(pairs.len());
+        let mut i = 0;
+        while i < pairs.len() {
+            let key = pairs[i].0;
+            let begin = entries.len() as u32;
+            while i < pairs.len() && pairs[i].0 == key {
+                entries.push((pairs[i].1, pairs[i].2));
+                i += 1;
+            }
+            windows.insert(key, (begin, entries.len() as u32));
+            let h = (key.wrapping_mul(HASH_MUL) >> shift) as usize;
+            bitmap[h >> 6] |= 1 << (h & 63);
+        }
+
+        let mut sorted: Vec<u32> = (0..literals.len() as u32).collect();
+        sorted.sort_unstable_by(|&a, &b| literals[a as usize].bytes.cmp(&literals[b as usize].bytes));
+        let mut first = vec![(0u32, 0u32); 256];
+        for byte in 0..256usize {
+            let lo = sorted.partition_point(|&id| usize::from(literals[id as usize].bytes[0]) < byte);
+            let hi = sorted.partition_point(|&id| usize::from(literals[id as usize].bytes[0]) <= byte);
+            first[byte] = (lo as u32, hi as u32);
+        }
+        let mut flex_first = vec![Vec::new(); 256];
+        for (id, f) in flexibles.iter().enumerate() {
+            flex_first[usize::from(f.segments[0][0])].push(id as u32);
+        }
+        let max_hold = literals
+            .iter()
+            .map(|l| l.bytes.len())
+            .chain(flexibles.iter().map(|f| f.max_len()))
+            .max()
+            .unwrap_or(1)
+            - 1;
+        Matcher {
+            literals,
+            flexibles,
+            gram,
+            stride,
+            shift,
+            bitmap,
+            windows,
+            entries,
+            sorted,
+            first,
+            flex_first,
+            max_hold,
+        }
+    }
+
+    /// Number of needles (literal and flexible).
+    pub(crate) fn needle_count(&self) -> usize {
+        self.literals.len() + self.flexibles.len()
+    }
+
+    /// Heap bytes used by the search structures and the needles.
+    pub(crate) fn memory_usage(&self) -> usize {
+        let needles: usize = self.literals.iter().map(|l| l.bytes.len() + 48).sum::<usize>()
+            + self
+                .flexibles
+                .iter()
+                .map(|f| f.segments.iter().map(|s| s.len() + 24).sum::<usize>() + 48)
+                .sum::<usize>();
+        needles
+            + self.bitmap.len() * 8
+            + self.windows.capacity() * 24
+            + self.entries.len() * 8
+            + self.sorted.len() * 4
+            + self.first.len() * 8
+            + self.flex_first.iter().map(|v| v.len() * 4 + 24).sum::<usize>()
+    }
+
+    /// The name of the value a needle came from.
+    pub(crate) fn name(&self, id: u32) -> &str {
+        if id & FLEX != 0 {
+            &self.flexibles[(id & !FLEX) as usize].name
+        } else {
+            &self.literals[id as usize].name
+        }
+    }
+
+    /// Pushes every occurrence lying wholly inside `hay`, offset by `base`, in no set order.
+    pub(crate) fn scan(&self, hay: &[u8], base: usize, out: &mut Vec<Occurrence>) {
+        if self.needle_count() == 0 || hay.len() < self.gram {
+            return;
+        }
+        let last = hay.len() - self.gram;
+        let mut p = 0;
+        if self.gram == 8 {
+            while p <= last {
+                let key = u64::from_le_bytes(hay[p..p + 8].try_into().expect("8 bytes"));
+                if self.maybe(key) {
+                    self.verify(hay, p, key, base, out);
+                }
+                p += self.stride;
+            }
+        } else {
+            while p <= last {
+                let key = u64::from(u32::from_le_bytes(hay[p..p + 4].try_into().expect("4 bytes")));
+                if self.maybe(key) {
+                    self.verify(hay, p, key, base, out);
+                }
+                p += self.stride;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn maybe(&self, key: u64) -> bool {
+        let h = (key.wrapping_mul(HASH_MUL) >> self.shift) as usize;
+        self.bitmap[h >> 6] & (1 << (h & 63)) != 0
+    }
+
+    #[inline(never)]
+    fn verify(&self, hay: &[u8], p: usize, key: u64, base: usize, out: &mut Vec<Occurrence>) {
+        let Some(&(begin, end)) = self.windows.get(&key) else { return };
+        for &(id, offset) in &self.entries[begin as usize..end as usize] {
+            let Some(start) = p.checked_sub(offset as usize) else { continue };
+            if id & FLEX != 0 {
+                if let Some(end) = self.flexible_at(&self.flexibles[(id & !FLEX) as usize], hay, start) {
+                    out.push(Occurrence::new(base + start, base + end, id));
+                }
+            } else {
+                let needle = &self.literals[id as usize].bytes;
+                if hay.len() - start >= needle.len() && hay[start..start + needle.len()] == needle[..] {
+                    out.push(Occurrence::new(base + start, base + start + needle.len(), id));
+                }
+            }
+        }
+    }
+
+    /// The end of an occurrence of `flex` starting at `start`, if one lies wholly inside `hay`.
+    fn flexible_at(&self, flex: &Flexible, hay: &[u8], start: usize) -> Option<usize> {
+        let mut at = start;
+        for (index, segment) in flex.segments.iter().enumerate() {
+            if index > 0 {
+                let run = hay[at..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+                if run == 0 || run > MAX_WHITESPACE_RUN {
+                    return None;
+                }
+                at += run;
+            }
+            if !hay[at..].starts_with(segment) {
+                return None;
+            }
+            at += segment.len();
+        }
+        Some(at)
+    }
+
+    /// Starts the partial matches that begin at `pos` with byte `byte`.
+    pub(crate) fn start_partials(&self, pos: usize, byte: u8, out: &mut Vec<Partial>) {
+        let (lo, hi) = self.first[usize::from(byte)];
+        if lo < hi {
+            out.push(Partial::Literal { start: pos, lo, hi });
+        }
+        for &id in &self.flex_first[usize::from(byte)] {
+            out.push(Partial::Flexible { start: pos, id, segment: 0, offset: 1, run: 0 });
+        }
+    }
+
+    /// Whether a partial match whose last byte is at `pos` (so it has consumed `pos + 1 -
+    /// start` bytes) still holds a needle longer than that. A just-started literal partial
+    /// has consumed one byte.
+    pub(crate) fn is_live(&self, partial: &Partial, consumed: usize) -> bool {
+        match *partial {
+            Partial::Literal { lo, hi, .. } => {
+                hi - lo > 1 || self.literals[self.sorted[lo as usize] as usize].bytes.len() > consumed
+            }
+            Partial::Flexible { id, segment, offset, .. } => {
+                let flex = &self.flexibles[id as usize];
+                segment as usize + 1 < flex.segments.len()
+                    || (offset as usize) < flex.segments[segment as usize].len()
+            }
+        }
+    }
+
+    /// The occurrence completed by a partial that has consumed `consumed` bytes, if any.
+    pub(crate) fn completed(&self, partial: &Partial, consumed: usize) -> Option<Occurrence> {
+        match *partial {
+            Partial::Literal { start, lo, .. } => {
+                let id = self.sorted[lo as usize];
+                (self.literals[id as usize].bytes.len() == consumed)
+                    .then(|| Occurrence::new(start, start + consumed, id))
+            }
+            Partial::Flexible { start, id, segment, offset, .. } => {
+                let flex = &self.flexibles[id as usize];
+                (segment as usize + 1 == flex.segments.len()
+                    && offset as usize == flex.segments[segment as usize].len())
+                .then(|| Occurrence::new(start, start + consumed, id | FLEX))
+            }
+        }
+    }
+
+    /// Feeds `byte` to a partial match that has consumed `consumed` bytes; `false` when it dies.
+    pub(crate) fn advance(&self, partial: &mut Partial, consumed: usize, byte: u8) -> bool {
+        match partial {
+            Partial::Literal { lo, hi, .. } => {
+                let range = &self.sorted[*lo as usize..*hi as usize];
+                // Within the range every needle shares the first `consumed` bytes; the one that
+                // ends there sorts first, the others by their next byte.
+                let key = |id: &u32| {
+                    let bytes = &self.literals[*id as usize].bytes;
+                    bytes.get(consumed).map_or(-1, |&b| i32::from(b))
+                };
+                let from = range.partition_point(|id| key(id) < i32::from(byte));
+                let to = range.partition_point(|id| key(id) <= i32::from(byte));
+                *hi = *lo + to as u32;
+                *lo += from as u32;
+                lo < hi
+            }
+            Partial::Flexible { id, segment, offset, run, .. } => {
+                let flex = &self.flexibles[*id as usize];
+                let current = &flex.segments[*segment as usize];
+                if (*offset as usize) < current.len() {
+                    let ok = current[*offset as usize] == byte;
+                    *offset += 1;
+                    return ok;
+                }
+                if *segment as usize + 1 == flex.segments.len() {
+                    return false;
+                }
+                if byte.is_ascii_whitespace() {
+                    *run += 1;
+                    return *run as usize <= MAX_WHITESPACE_RUN;
+                }
+                if *run == 0 || flex.segments[*segment as usize + 1][0] != byte {
+                    return false;
+                }
+                *segment += 1;
+                *offset = 1;
+                *run = 0;
+                true
+            }
+        }
+    }
+}
+
+/// The first `gram` bytes of `bytes` as a little-endian integer.
+fn window(bytes: &[u8], gram: usize) -> u64 {
+    let mut key = [0u8; 8];
+    key[..gram].copy_from_slice(&bytes[..gram]);
+    u64::from_le_bytes(key)
+}

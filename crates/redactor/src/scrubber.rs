@@ -1,0 +1,262 @@
+//! The streaming core shared by every adapter: input in arbitrary pieces, masked output out.
+//!
+//! State between writes: the `carry` (bytes held back), the partial matches that start in it,
+//! and the complete occurrences already found in it. A write appends the input *virtually*
+//! (the input is never copied into the carry, except for what will be held back next):
+//!
+//! 1. the partial matches from the carry are advanced over the input; each one that completes
+//!    is an occurrence starting in the carry;
+//! 2. the gram index scans the input alone for occurrences lying wholly inside it;
+//! 3. partial matches are started at the input positions within `max_hold` of its end;
+//! 4. occurrences are sorted by start (longest first) and merged into intervals where they
+//!    overlap (adjacent ones stay apart);
+//! 5. the release point is the start of the oldest live partial match, moved back to the start
+//!    of a merged interval that straddles it (a later occurrence could still overlap it and
+//!    merge with it); everything before is written, masks for intervals.
+//!
+//! Why this equals masking the whole stream at once: every occurrence that ends by the current
+//! end was found in step 1 or 2; every occurrence that ends later starts at a live partial
+//! match, so at or after the release point; an interval before the release point ends at or
+//! before it, so nothing found later can overlap it. The tests check this against a brute-force
+//! model under random chunkings.
+
+use std::io;
+use std::sync::Arc;
+
+use crate::Mask;
+use crate::matcher::{Matcher, Occurrence, Partial};
+use crate::encoding::SecretBytes;
+
+/// Where masked output goes.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()>;
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// The carry followed by the input, without copying them together.
+struct Joined<'a> {
+    carry: &'a [u8],
+    input: &'a [u8],
+}
+
+impl Joined<'_> {
+    fn len(&self) -> usize {
+        self.carry.len() + self.input.len()
+    }
+    fn put_range(&self, sink: &mut impl Sink, from: usize, to: usize) -> io::Result<()> {
+        let c = self.carry.len();
+        if from < c {
+            sink.put(&self.carry[from..to.min(c)])?;
+        }
+        if to > c {
+            sink.put(&self.input[from.max(c) - c..to - c])?;
+        }
+        Ok(())
+    }
+}
+
+/// Streaming state of one output stream.
+pub(crate) struct Scrubber {
+    pub(crate) matcher: Arc<Matcher>,
+    mask: Arc<Mask>,
+    carry: SecretBytes,
+    /// Live partial matches, positions relative to the carry's start.
+    partials: Vec<Partial>,
+    /// Complete occurrences inside the carry.
+    found: Vec<Occurrence>,
+    scratch: Vec<Partial>,
+    occurrences: Vec<Occurrence>,
+}
+
+impl Scrubber {
+    pub(crate) fn new(matcher: Arc<Matcher>, mask: Arc<Mask>) -> Scrubber {
+        Scrubber {
+            matcher,
+            mask,
+            carry: SecretBytes::new(Vec::new()),
+            partials: Vec::new(),
+            found: Vec::new(),
+            scratch: Vec::new(),
+            occurrences: Vec::new(),
+        }
+    }
+
+    /// Bytes held back: the longest tail that could still begin an occurrence.
+    pub(crate) fn held(&self) -> usize {
+        self.carry.len()
+    }
+
+    /// Switches to a grown set of values. The carry is examined again under the new set, as if
+    /// it had just been written.
+    pub(crate) fn replace_matcher(&mut self, matcher: Arc<Matcher>) {
+        self.matcher = matcher;
+        self.partials.clear();
+        self.found.clear();
+        let carry = std::mem::replace(&mut self.carry, SecretBytes::new(Vec::new()));
+        // Staged as if written to an empty stream, then kept whole: the next write releases
+        // whatever the new set no longer needs to hold.
+        self.stage(&carry);
+        self.found = std::mem::take(&mut self.occurrences);
+        self.carry = carry;
+    }
+
+    /// Feeds `input`; writes what is safe to `sink`.
+    pub(crate) fn push(&mut self, input: &[u8], sink: &mut impl Sink) -> io::Result<()> {
+        self.stage(input);
+        self.release(input, sink, false)
+    }
+
+    /// Ends the stream: writes everything held, partial occurrences as they are.
+    pub(crate) fn finish(&mut self, sink: &mut impl Sink) -> io::Result<()> {
+        self.occurrences.clear();
+        self.occurrences.extend_from_slice(&self.found);
+        self.release(&[], sink, true)
+    }
+
+    /// Steps 1 to 3 of the module docs: `occurrences` and `partials` for carry + input. The
+    /// input is not yet appended to the carry.
+    fn stage(&mut self, input: &[u8]) {
+        let matcher = &*self.matcher;
+        let c = self.carry.len();
+        self.occurrences.clear();
+        self.occurrences.extend_from_slice(&self.found);
+        // 1. Partial matches from the carry, advanced over the input.
+        self.scratch.clear();
+        for partial in self.partials.drain(..) {
+            let mut partial = partial;
+            let mut consumed = c - partial.start();
+            let mut alive = true;
+            for &byte in input {
+                if !matcher.advance(&mut partial, consumed, byte) {
+                    alive = false;
+                    break;
+                }
+                consumed += 1;
+                if let Some(occurrence) = matcher.completed(&partial, consumed) {
+                    self.occurrences.push(occurrence);
+                }
+                if !matcher.is_live(&partial, consumed) {
+                    alive = false;
+                    break;
+                }
+            }
+            if alive {
+                self.scratch.push(partial);
+            }
+        }
+        // 2. Occurrences wholly inside the input.
+        matcher.scan(input, c, &mut self.occurrences);
+        // 3. New partial matches near the end of the input.
+        let total = c + input.len();
+        let from = c.max(total.saturating_sub(matcher.max_hold));
+        let mut fresh = std::mem::take(&mut self.partials);
+        for pos in from..total {
+            fresh.clear();
+            matcher.start_partials(pos, input[pos - c], &mut fresh);
+            for mut partial in fresh.drain(..) {
+                let mut consumed = 1;
+                let mut alive = matcher.is_live(&partial, consumed);
+                for &byte in &input[pos - c + 1..] {
+                    if !alive {
+                        break;
+                    }
+                    if !matcher.advance(&mut partial, consumed, byte) {
+                        alive = false;
+                        break;
+                    }
+                    consumed += 1;
+                    alive = matcher.is_live(&partial, consumed);
+                }
+                if alive {
+                    self.scratch.push(partial);
+                }
+            }
+        }
+        self.partials = fresh;
+        self.partials.clear();
+        std::mem::swap(&mut self.partials, &mut self.scratch);
+    }
+
+    /// Steps 4 and 5: writes up to the release point, keeps the rest as the new carry.
+    fn release(&mut self, input: &[u8], sink: &mut impl Sink, end: bool) -> io::Result<()> {
+        let carry = std::mem::replace(&mut self.carry, SecretBytes::new(Vec::new()));
+        let joined = Joined { carry: &carry, input };
+        let total = joined.len();
+        self.occurrences.sort_unstable();
+        let mut release = if end {
+            total
+        } else {
+            self.partials.iter().map(Partial::start).min().unwrap_or(total)
+        };
+        // Merge into intervals; find the release point.
+        let mut intervals: Vec<(usize, usize, u32)> = Vec::new();
+        for occurrence in &self.occurrences {
+            match intervals.last_mut() {
+                Some(last) if occurrence.start < last.1 => last.1 = last.1.max(occurrence.end()),
+                _ => intervals.push((occurrence.start, occurrence.end(), occurrence.id)),
+            }
+        }
+        if let Some(straddling) = intervals.iter().find(|i| i.0 < release && i.1 > release) {
+            release = straddling.0;
+        }
+        let mut at = 0;
+        for &(start, stop, id) in intervals.iter().take_while(|i| i.1 <= release) {
+            joined.put_range(sink, at, start)?;
+            self.put_mask(sink, id)?;
+            at = stop;
+        }
+        joined.put_range(sink, at, release)?;
+        // Keep the rest, in place when the carry is not released whole (one byte per write).
+        let c = carry.len();
+        let mut carry = carry;
+        if release >= c {
+            carry.clear();
+            append(&mut carry, &input[release - c..]);
+        } else {
+            carry.drain(..release);
+            append(&mut carry, input);
+        }
+        self.carry = carry;
+        self.found.clear();
+        self.found.extend(self.occurrences.iter().filter(|o| o.start >= release).map(|o| {
+            Occurrence::new(o.start - release, o.end() - release, o.id)
+        }));
+        if end {
+            self.partials.clear();
+        }
+        for partial in &mut self.partials {
+            partial.rebase(release);
+        }
+        Ok(())
+    }
+
+    fn put_mask(&self, sink: &mut impl Sink, id: u32) -> io::Result<()> {
+        match &*self.mask {
+            Mask::Stars => sink.put(b"***"),
+            Mask::Name => {
+                sink.put(b"[secrets.")?;
+                sink.put(self.matcher.name(id).as_bytes())?;
+                sink.put(b"]")
+            }
+            Mask::Fixed(text) => sink.put(text.as_bytes()),
+        }
+    }
+}
+
+/// Appends to a zeroizing buffer without leaving a copy behind in a freed allocation: when the
+/// buffer must grow, its bytes move to a new one and the old one is zeroed as it drops.
+fn append(buffer: &mut SecretBytes, bytes: &[u8]) {
+    if buffer.capacity() - buffer.len() < bytes.len() {
+        let capacity = (buffer.len() + bytes.len()).max(buffer.capacity() * 2).max(64);
+        let mut grown = SecretBytes::new(Vec::with_capacity(capacity));
+        grown.extend_from_slice(buffer);
+        *buffer = grown;
+    }
+    buffer.extend_from_slice(bytes);
+}
