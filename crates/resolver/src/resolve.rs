@@ -79,10 +79,11 @@ pub async fn resolve_step<S: SecretSource>(
         step: pointer,
     };
     let mut reveals = Vec::new();
-    let mut reveal_index = HashMap::new();
+    // (lookup index, reveal index), in lookup order so secrets come out in document order.
+    let mut reveal_index = Vec::new();
     for (lookup_index, lookup) in plan.lookups.iter().enumerate() {
         if let Some(first) = found[lookup_index].first().filter(|f| !f.expired) {
-            reveal_index.insert(lookup_index, reveals.len());
+            reveal_index.push((lookup_index, reveals.len()));
             reveals.push(Reveal {
                 name: lookup.name.clone(),
                 slot: lookup.slots[first.slot].clone(),
@@ -459,8 +460,7 @@ fn lookup_diagnostics(
                     diagnostic = diagnostic
                         .with_note(format!("{} scope not searched: {why}", scope.as_str()));
                 }
-                diagnostics.push(
-                    diagnostic.with_help(format!(
+                diagnostics.push(diagnostic.with_help(format!(
                         "add it with `sigil secrets set {}{}`",
                         lookup.name,
                         context
@@ -468,8 +468,7 @@ fn lookup_diagnostics(
                             .as_deref()
                             .map(|env| format!(" --env {env}"))
                             .unwrap_or_default()
-                    )),
-                );
+                    )));
             }
             Some(first) if first.expired => {
                 let slot = &lookup.slots[first.slot];
