@@ -403,12 +403,14 @@ impl SecretSource for Recording {
 #[test]
 fn a_step_reveals_only_its_own_values_in_one_batched_call() {
     let config = "steps:\n  - env: {A: <<a>>, B: <<b>>, A2: <<a>>}\n  - env: {C: <<c>>}\n";
-    let mut recording = Recording::default();
-    recording.inner = source(&[
-        (Workspace, None, None, "a", "va"),
-        (Workspace, None, None, "b", "vb"),
-        (Workspace, None, None, "c", "vc"),
-    ]);
+    let recording = Recording {
+        inner: source(&[
+            (Workspace, None, None, "a", "va"),
+            (Workspace, None, None, "b", "vb"),
+            (Workspace, None, None, "c", "vc"),
+        ]),
+        calls: Mutex::default(),
+    };
     let parsed = parse(config, &ParseOptions::default());
     let step = block_on(resolve_step(
         &parsed.documents[0],
@@ -434,8 +436,10 @@ fn a_step_reveals_only_its_own_values_in_one_batched_call() {
 #[test]
 fn validate_reveals_nothing() {
     let config = "steps:\n  - env: {A: <<a>>}\n  - env: {C: <<c>>}\n";
-    let mut recording = Recording::default();
-    recording.inner = source(&[(Workspace, None, None, "a", "va")]);
+    let recording = Recording {
+        inner: source(&[(Workspace, None, None, "a", "va")]),
+        calls: Mutex::default(),
+    };
     let parsed = parse(config, &ParseOptions::default());
     let diagnostics = block_on(validate(
         &parsed.documents[0],
@@ -457,8 +461,10 @@ fn validate_reveals_nothing() {
 #[test]
 fn a_failing_step_reveals_nothing() {
     let config = "steps:\n  - env: {A: <<a>>, B: <<missing>>}\n";
-    let mut recording = Recording::default();
-    recording.inner = source(&[(Workspace, None, None, "a", "va")]);
+    let recording = Recording {
+        inner: source(&[(Workspace, None, None, "a", "va")]),
+        calls: Mutex::default(),
+    };
     let parsed = parse(config, &ParseOptions::default());
     let result = block_on(resolve_step(
         &parsed.documents[0],
