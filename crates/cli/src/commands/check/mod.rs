@@ -1,0 +1,327 @@
+//! `sigil check`: validate configs and report every problem at once.
+//!
+//! Files are parsed in parallel (one thread per core over contiguous chunks, so output order is
+//! the order of the paths); the diagnostics are then rendered in one of four formats.
+
+mod github;
+mod human;
+mod json;
+mod sarif;
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use sigil_parser::{
+    Code, Diagnostic, Dialect, Format, ParseOptions, Parsed, ReferenceKind, Span, parse_bytes,
+};
+
+use crate::exit::Exit;
+
+/// Arguments of `sigil check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check (directories: every *.yml, *.yaml, *.json below).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Reference syntax: `angle` for <<secrets.NAME>>, `braces` for {{secrets.NAME}}.
+    #[arg(long, value_enum, default_value_t = DialectArg::Angle)]
+    pub dialect: DialectArg,
+    /// A .env or JSON file of known secret names (values are never read out): a reference to a
+    /// name it lacks is SIG101 unknown-secret.
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
+}
+
+/// How diagnostics are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// `file:line:col: message [SIGxxx]` with the source line and a caret.
+    Human,
+    /// One JSON object (the stable contract documented in the README).
+    Json,
+    /// GitHub Actions workflow commands (`::error file=...::message`).
+    Github,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// The reference syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// `<<secrets.NAME>>`, `<<KEY>>`.
+    Angle,
+    /// `{{secrets.NAME}}`, `{{KEY}}`.
+    Braces,
+}
+
+/// The diagnostics of one file, with its text for caret snippets.
+#[derive(Debug)]
+pub(crate) struct FileReport {
+    /// The path as given or found below a given directory.
+    pub path: String,
+    /// The file's text when it could be read as UTF-8.
+    pub source: Option<String>,
+    /// Sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Everything the renderers need.
+#[derive(Debug)]
+pub(crate) struct Report {
+    pub files_checked: usize,
+    pub files: Vec<FileReport>,
+}
+
+impl Report {
+    fn count(&self, error: bool) -> usize {
+        self.files
+            .iter()
+            .flat_map(|f| &f.diagnostics)
+            .filter(|d| d.is_error() == error)
+            .count()
+    }
+}
+
+/// Runs `sigil check`.
+pub fn run(args: CheckArgs) -> Result<Exit> {
+    let known = match &args.secrets {
+        Some(path) => match KnownSecrets::load(path) {
+            Ok(known) => Some(known),
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                return Ok(Exit::Usage);
+            }
+        },
+        None => None,
+    };
+    let (files, missing) = collect_files(&args.paths);
+    for path in &missing {
+        eprintln!("error: {}: no such file or directory", path.display());
+    }
+    let dialect = match args.dialect {
+        DialectArg::Angle => Dialect::Angle,
+        DialectArg::Braces => Dialect::Braces,
+    };
+    let options = ParseOptions::default().dialect(dialect);
+    let files = check_files(&files, &options, known.as_ref());
+    let report = Report {
+        files_checked: files.len(),
+        files,
+    };
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        OutputFormat::Human => human::render(&report, &mut out, human::use_colour())?,
+        OutputFormat::Json => json::render(&report, &mut out)?,
+        OutputFormat::Github => github::render(&report, &mut out)?,
+        OutputFormat::Sarif => sarif::render(&report, &mut out)?,
+    }
+    out.flush().context("cannot write to stdout")?;
+    if args.format == OutputFormat::Human {
+        human::summary(&report);
+    }
+
+    Ok(if !missing.is_empty() {
+        Exit::Usage
+    } else if report.count(true) > 0 {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    })
+}
+
+/// One entry per file to check: given files as they are, directories walked for `*.yml`,
+/// `*.yaml`, `*.json` (sorted). A directory that cannot be read becomes an entry too, so its
+/// error is reported. Returns the entries and the paths that do not exist.
+fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(|entry| match entry {
+                    Ok(entry) => (entry.file_type().is_file() && is_config(entry.path()))
+                        .then(|| entry.into_path()),
+                    // An unreadable directory: keep its path so the read error is reported.
+                    Err(err) => err.path().map(Path::to_path_buf),
+                })
+                .collect();
+            files.append(&mut found);
+        } else if path.exists() || path.symlink_metadata().is_ok() {
+            files.push(path.clone());
+        } else {
+            missing.push(path.clone());
+        }
+    }
+    (files, missing)
+}
+
+fn is_config(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("yml" | "yaml" | "json")
+    )
+}
+
+/// Parses every file, using every core for large sets.
+fn check_files(
+    files: &[PathBuf],
+    options: &ParseOptions,
+    known: Option<&KnownSecrets>,
+) -> Vec<FileReport> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().div_ceil(16))
+        .max(1);
+    if threads == 1 {
+        return files
+            .iter()
+            .map(|path| check_file(path, options, known))
+            .collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|path| check_file(path, options, known))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn check_file(path: &Path, options: &ParseOptions, known: Option<&KnownSecrets>) -> FileReport {
+    let display = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let span = Span {
+                byte_range: 0..0,
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+            };
+            let diagnostic = Diagnostic::new(
+                Code::Syntax,
+                format!("cannot read the file: {}", io_reason(&err)),
+                span,
+            );
+            return FileReport {
+                path: display,
+                source: None,
+                diagnostics: vec![diagnostic],
+            };
+        }
+    };
+    let options = options.clone().format(Format::from_path(path));
+    let Parsed {
+        documents,
+        mut diagnostics,
+    } = parse_bytes(&bytes, &options);
+    if let Some(known) = known {
+        known.check(&documents, &mut diagnostics);
+    }
+    let source = String::from_utf8(bytes).ok();
+    FileReport {
+        path: display,
+        source,
+        diagnostics,
+    }
+}
+
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
+        _ => err.to_string().to_lowercase(),
+    }
+}
+
+/// Secret names from `--secrets FILE` (the values are dropped as soon as the file is read).
+struct KnownSecrets {
+    path: String,
+    names: HashSet<String>,
+    scoped: HashSet<(String, String)>,
+}
+
+impl KnownSecrets {
+    fn load(path: &Path) -> Result<KnownSecrets> {
+        let secrets = crate::secrets_file::load(path)?;
+        let names = secrets.iter().map(|s| s.name.clone()).collect();
+        let scoped = secrets
+            .iter()
+            .map(|s| (s.scope.clone(), s.name.clone()))
+            .collect();
+        Ok(KnownSecrets {
+            path: path.display().to_string(),
+            names,
+            scoped,
+        })
+    }
+
+    /// Adds SIG101 for each reference to a name the file lacks.
+    fn check(&self, documents: &[sigil_parser::Document], diagnostics: &mut Vec<Diagnostic>) {
+        let before = diagnostics.len();
+        // A reference inside an anchored value appears once per alias: report it once, at the anchor.
+        let mut seen = HashSet::new();
+        for reference in documents
+            .iter()
+            .flat_map(sigil_parser::Document::references)
+        {
+            let ReferenceKind::Secret { name, scope } = &reference.kind else {
+                continue;
+            };
+            if !seen.insert(reference.span.byte_range.start) {
+                continue;
+            }
+            let (known, where_) = match scope {
+                None => (self.names.contains(name), String::new()),
+                Some(scope) => (
+                    self.scoped
+                        .contains(&(scope.as_str().to_owned(), name.clone())),
+                    format!(" in scope {}", scope.as_str()),
+                ),
+            };
+            if !known {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownSecret,
+                        format!("unknown secret `{name}`{where_}"),
+                        reference.span.clone(),
+                    )
+                    .with_pointer(reference.pointer.clone())
+                    .with_document(reference.document)
+                    .with_help(format!(
+                        "{} has no secret of that name; add it or fix the reference",
+                        self.path
+                    )),
+                );
+            }
+        }
+        if diagnostics.len() > before {
+            diagnostics.sort_by_key(|d| (d.span.byte_range.start, d.code));
+        }
+    }
+}
