@@ -87,6 +87,7 @@ pub async fn resolve_step<S: SecretSource>(
             reveals.push(Reveal {
                 name: lookup.name.clone(),
                 slot: lookup.slots[first.slot].clone(),
+                found: first.clone(),
             });
         }
     }
@@ -94,17 +95,13 @@ pub async fn resolve_step<S: SecretSource>(
         // Nothing is revealed for a step that will not run.
         true => Vec::new(),
         false if reveals.is_empty() => Vec::new(),
-        false => source.reveal(&context.workspace, &reveals, access).await?,
+        false => source.reveal(&reveals, access).await?,
     };
     let outcomes = match (
         diagnostics.iter().any(Diagnostic::is_error),
         plan.handles.is_empty(),
     ) {
-        (false, false) => {
-            source
-                .redeem(&context.workspace, &plan.handles, access)
-                .await?
-        }
+        (false, false) => source.redeem(&plan.handles, access).await?,
         _ => Vec::new(),
     };
 
@@ -418,7 +415,7 @@ async fn find<S: SecretSource>(
     if plan.lookups.is_empty() {
         return Ok(Vec::new());
     }
-    let found = source.find(&context.workspace, &plan.lookups).await?;
+    let found = source.find(context, &plan.lookups).await?;
     if found.len() != plan.lookups.len() {
         return Err(SourceError::new(
             "the secret source answered a different number of lookups",

@@ -37,15 +37,19 @@ pub struct Found {
     pub expired: bool,
     /// The current version, when the source keeps versions.
     pub version: Option<u64>,
+    /// The source's own id of the secret, handed back to it in [`Reveal`].
+    pub id: Option<i64>,
 }
 
-/// A value to decrypt: the name and the slot that won.
+/// A value to decrypt: the name, the slot that won, and what [`SecretSource::find`] said of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reveal {
     /// The secret name.
     pub name: String,
     /// The slot that won precedence.
     pub slot: Slot,
+    /// The winning [`Found`].
+    pub found: Found,
 }
 
 /// What an access is for: written into the audit record of every value revealed.
@@ -103,7 +107,7 @@ pub trait SecretSource: Send + Sync {
     /// metadata only: no value is decrypted, no value access is audited.
     fn find(
         &self,
-        workspace: &str,
+        context: &RunContext,
         lookups: &[Lookup],
     ) -> impl Future<Output = Result<Vec<Vec<Found>>, SourceError>> + Send;
 
@@ -111,7 +115,6 @@ pub trait SecretSource: Send + Sync {
     /// value with the run and step of `access`.
     fn reveal(
         &self,
-        workspace: &str,
         items: &[Reveal],
         access: Access<'_>,
     ) -> impl Future<Output = Result<Vec<SecretString>, SourceError>> + Send;
@@ -119,11 +122,10 @@ pub trait SecretSource: Send + Sync {
     /// Redeems `$secret:` handles: signature, workspace and lifetime checked.
     fn redeem(
         &self,
-        workspace: &str,
         tokens: &[String],
         access: Access<'_>,
     ) -> impl Future<Output = Result<Vec<HandleOutcome>, SourceError>> + Send {
-        let _ = (workspace, access);
+        let _ = access;
         let outcomes = tokens.iter().map(|_| HandleOutcome::Unsupported).collect();
         std::future::ready(Ok(outcomes))
     }
@@ -254,7 +256,7 @@ impl MemorySource {
 impl SecretSource for MemorySource {
     async fn find(
         &self,
-        _workspace: &str,
+        _context: &RunContext,
         lookups: &[Lookup],
     ) -> Result<Vec<Vec<Found>>, SourceError> {
         Ok(lookups
@@ -269,6 +271,7 @@ impl SecretSource for MemorySource {
                             slot: index,
                             expired: entry.expired,
                             version: None,
+                            id: None,
                         })
                     })
                     .collect()
@@ -278,7 +281,6 @@ impl SecretSource for MemorySource {
 
     async fn reveal(
         &self,
-        _workspace: &str,
         items: &[Reveal],
         _access: Access<'_>,
     ) -> Result<Vec<SecretString>, SourceError> {

@@ -348,7 +348,7 @@ struct Recording {
 impl SecretSource for Recording {
     async fn find(
         &self,
-        workspace: &str,
+        context: &RunContext,
         lookups: &[Lookup],
     ) -> Result<Vec<Vec<Found>>, SourceError> {
         let names: Vec<&str> = lookups.iter().map(|l| l.name.as_str()).collect();
@@ -356,12 +356,11 @@ impl SecretSource for Recording {
             .lock()
             .unwrap()
             .push(format!("find {}", names.join(",")));
-        self.inner.find(workspace, lookups).await
+        self.inner.find(context, lookups).await
     }
 
     async fn reveal(
         &self,
-        workspace: &str,
         items: &[Reveal],
         access: Access<'_>,
     ) -> Result<Vec<SecretString>, SourceError> {
@@ -372,12 +371,11 @@ impl SecretSource for Recording {
             access.step,
             access.context.run_id
         ));
-        self.inner.reveal(workspace, items, access).await
+        self.inner.reveal(items, access).await
     }
 
     async fn redeem(
         &self,
-        _workspace: &str,
         tokens: &[String],
         _access: Access<'_>,
     ) -> Result<Vec<HandleOutcome>, SourceError> {
