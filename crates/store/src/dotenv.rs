@@ -78,7 +78,7 @@ fn locate_error(text: &str) -> crate::Error {
     let own = lines.get(line - 1).copied().unwrap_or("");
     let message = match parse_all(own) {
         Err((logical, index)) if index < logical.chars().count() => {
-            format!("invalid syntax at column {}", index + 1)
+            "invalid syntax (expected NAME=value, a quoted value, or a comment)".to_owned()
         }
         _ => "unterminated quoted value (it runs to the end of the file)".to_owned(),
     };
@@ -130,4 +130,96 @@ pub fn render_dotenv(entries: &[(SecretName, SecretString)]) -> Result<String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Parses `text` and compares (name, value) pairs, or the error message.
+    fn check(text: &str, expected: Result<&[(&str, &str)], &str>) {
+        let got = parse_dotenv(text)
+            .map(|parsed| {
+                parsed
+                    .entries
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.expose_secret().to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|e| e.to_string());
+        let expected = expected
+            .map(|pairs| {
+                pairs
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .map_err(str::to_owned);
+        assert_eq!(got, expected, "input: {text:?}");
+    }
+
+    #[test]
+    fn dialect() {
+        check("A=b\n", Ok(&[("A", "b")]));
+        check("export A=b\n", Ok(&[("A", "b")]));
+        check("A=b#c\n", Ok(&[("A", "b#c")]));
+        check("A=b #c\n", Ok(&[("A", "b")]));
+        check("# comment\nA=b\n", Ok(&[("A", "b")]));
+        check("A='x $B \\n'\n", Ok(&[("A", "x $B \\n")]));
+        check(
+            "A=\"x \\\"q\\\" \\\\ \\$ \\n\"\n",
+            Ok(&[("A", "x \"q\" \\ $ \n")]),
+        );
+        check(
+            "A=\"line1\nline2\"\nB=c\n",
+            Ok(&[("A", "line1\nline2"), ("B", "c")]),
+        );
+        check("\u{feff}A=b\n", Ok(&[("A", "b")]));
+        check("A=b\r\nB=c\r\n", Ok(&[("A", "b"), ("B", "c")]));
+        check("A=1\nB=2\nA=3\n", Ok(&[("A", "3"), ("B", "2")]));
+        check(
+            "A=b\nB=\"open\nC=d\nE=f\n",
+            Err("line 2: unterminated quoted value (it runs to the end of the file)"),
+        );
+        check(
+            "A=b\nB=c d\n",
+            Err("line 2: invalid syntax (expected NAME=value, a quoted value, or a comment)"),
+        );
+        check(
+            "A=b\n1X=c\n",
+            Err("line 2: invalid syntax (expected NAME=value, a quoted value, or a comment)"),
+        );
+    }
+
+    #[test]
+    fn duplicates_are_reported() {
+        let parsed = parse_dotenv("A=1\nA=2\n").unwrap();
+        assert_eq!(parsed.duplicates, [SecretName::new("A").unwrap()]);
+    }
+
+    #[test]
+    fn errors_never_echo_the_line() {
+        let err = parse_dotenv("A=\"sentinel-value-42\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("sentinel"), "{err}");
+    }
+
+    proptest! {
+        #[test]
+        fn export_round_trips(values in proptest::collection::vec(
+            "[ -~\\n\\r\\t\u{e9}\u{1F600}#$'\"\\\\=]{0,24}", 1..6)) {
+            let entries: Vec<(SecretName, SecretString)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (SecretName::new(&format!("K_{i}")).unwrap(), SecretString::from(v.clone())))
+                .collect();
+            let text = render_dotenv(&entries).unwrap();
+            let parsed = parse_dotenv(&text).unwrap();
+            let back: Vec<String> = parsed.entries.iter().map(|(_, v)| v.expose_secret().to_owned()).collect();
+            prop_assert_eq!(back, values);
+        }
+    }
 }

@@ -356,14 +356,16 @@ fn mask_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let mut masked = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:****@{host}"),
-            None => format!("{scheme}://{userinfo}@{host}"),
-        },
-        None => format!("{scheme}://{authority}"),
+    // The last `@` ends the user information even when an unencoded password holds `/`, `?`
+    // or `@`: better to mask too much than to print a password.
+    let (mut masked, tail) = match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, tail) = rest.split_at(at);
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let hidden = if userinfo.contains(':') { ":****" } else { "" };
+            (format!("{scheme}://{user}{hidden}"), tail)
+        }
+        None => (format!("{scheme}://"), rest),
     };
     // A password may also come as a query parameter.
     let mut parts = tail.splitn(2, '?');
@@ -380,6 +382,30 @@ fn mask_password(url: &str) -> String {
         masked.push_str(&query.join("&"));
     }
     masked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: &str, expected: &str) {
+        assert_eq!(PostgresUrl::parse(url).unwrap().to_string(), expected);
+    }
+
+    #[test]
+    fn passwords_are_masked() {
+        check("postgres://u:pw@h:5432/db", "postgres://u:****@h:5432/db");
+        check("postgres://u@h/db", "postgres://u@h/db");
+        check(
+            "postgres://h/db?password=pw&x=1",
+            "postgres://h/db?password=****&x=1",
+        );
+        check("postgres://u:a/b?c@d@h/db", "postgres://u:****@h/db");
+        check(
+            "postgresql://u:pw@h/db?schema=s1",
+            "postgresql://u:****@h/db?schema=s1",
+        );
+    }
 }
 
 /// The PostgreSQL backend: one connection per store handle.

@@ -104,9 +104,9 @@ impl StoreOptions {
             Err(err) if matches!(err.kind(), ErrorKind::KeyMissing { .. }) => {
                 // Say "no store" before "no key" when neither exists.
                 if !Store::exists(&location).await? {
-                    return Err(ErrorKind::StoreMissing {
+                    return Err(sigil_store::Error::from(ErrorKind::StoreMissing {
                         location: location.to_string(),
-                    }
+                    })
                     .into());
                 }
                 return Err(err.into());
@@ -231,9 +231,9 @@ pub struct InitArgs {
 async fn init_store(options: &StoreOptions) -> Result<Store> {
     let location = options.location()?;
     if Store::exists(&location).await? {
-        return Err(ErrorKind::StoreExists {
+        return Err(sigil_store::Error::from(ErrorKind::StoreExists {
             location: location.to_string(),
-        }
+        })
         .into());
     }
     let actor = actor();
