@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use secrecy::SecretString;
+
 use sigil_parser::{
     Code, CoreType, Diagnostic, Document, Node, NodeKind, Part, Reference, ReferenceKind, Scope,
 };
@@ -65,6 +67,35 @@ pub async fn resolve_step<S: SecretSource>(
     source: &S,
     policy: &Policy,
 ) -> Result<ResolvedStep, ResolveError> {
+    resolve(document, pointer, context, source, policy, Mode::Reveal).await
+}
+
+/// Like [`resolve_step`], but reveals nothing: every check is made (handles excepted: redeeming
+/// one reveals it) and every value in the result is `***`. For showing what a step would become.
+pub async fn preview_step<S: SecretSource>(
+    document: &Document,
+    pointer: &str,
+    context: &RunContext,
+    source: &S,
+    policy: &Policy,
+) -> Result<ResolvedStep, ResolveError> {
+    resolve(document, pointer, context, source, policy, Mode::Preview).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Reveal,
+    Preview,
+}
+
+async fn resolve<S: SecretSource>(
+    document: &Document,
+    pointer: &str,
+    context: &RunContext,
+    source: &S,
+    policy: &Policy,
+    mode: Mode,
+) -> Result<ResolvedStep, ResolveError> {
     let node = document
         .get(pointer)
         .ok_or_else(|| ResolveError::NoSuchStep(pointer.to_owned()))?;
@@ -91,18 +122,25 @@ pub async fn resolve_step<S: SecretSource>(
             });
         }
     }
-    let values = match diagnostics.iter().any(Diagnostic::is_error) {
+    let failing = diagnostics.iter().any(Diagnostic::is_error);
+    let values = match (mode, failing) {
         // Nothing is revealed for a step that will not run.
-        true => Vec::new(),
-        false if reveals.is_empty() => Vec::new(),
-        false => source.reveal(&reveals, access).await?,
+        (_, true) => Vec::new(),
+        (Mode::Preview, false) => reveals.iter().map(|_| SecretString::from("***")).collect(),
+        (Mode::Reveal, false) if reveals.is_empty() => Vec::new(),
+        (Mode::Reveal, false) => source.reveal(&reveals, access).await?,
     };
-    let outcomes = match (
-        diagnostics.iter().any(Diagnostic::is_error),
-        plan.handles.is_empty(),
-    ) {
-        (false, false) => source.redeem(&plan.handles, access).await?,
-        _ => Vec::new(),
+    let outcomes = match (mode, failing || plan.handles.is_empty()) {
+        (_, true) => Vec::new(),
+        (Mode::Preview, false) => plan
+            .handles
+            .iter()
+            .map(|_| HandleOutcome::Redeemed {
+                name: "handle".to_owned(),
+                value: SecretString::from("***"),
+            })
+            .collect(),
+        (Mode::Reveal, false) => source.redeem(&plan.handles, access).await?,
     };
 
     let mut secrets: Vec<ResolvedSecret> = Vec::new();
@@ -179,6 +217,77 @@ pub async fn resolve_step<S: SecretSource>(
         env,
         secrets,
     })
+}
+
+/// How a name resolves in a run: every slot looked at, in order, what each holds, which won.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The name asked about.
+    pub name: String,
+    /// The pinned scope, if the question pinned one.
+    pub pinned: Option<Scope>,
+    /// The scope order the policy gives for this run's environment.
+    pub order: Vec<Scope>,
+    /// Every slot looked in, best first, with what the source holds there.
+    pub slots: Vec<(Slot, Option<Found>)>,
+    /// Index into `slots` of the slot that decides (it may hold an expired secret).
+    pub winner: Option<usize>,
+    /// Scopes not searched in this run, and why.
+    pub skipped: Vec<(Scope, String)>,
+    /// Why a pinned scope cannot be searched at all in this run.
+    pub unavailable: Option<String>,
+}
+
+/// Explains how `name` (optionally pinned to a scope) resolves in `context`, without revealing
+/// anything: one metadata lookup.
+pub async fn explain<S: SecretSource>(
+    name: &str,
+    pinned: Option<Scope>,
+    context: &RunContext,
+    source: &S,
+    policy: &Policy,
+) -> Result<Explanation, SourceError> {
+    let order = match pinned {
+        Some(scope) => vec![scope],
+        None => policy.precedence(context.environment.as_deref()).to_vec(),
+    };
+    let mut explanation = Explanation {
+        name: name.to_owned(),
+        pinned,
+        order,
+        slots: Vec::new(),
+        winner: None,
+        skipped: Vec::new(),
+        unavailable: None,
+    };
+    let (slots, skipped) = match slots(pinned, context, policy) {
+        Ok(found) => found,
+        Err(why) => {
+            explanation.unavailable = Some(why.to_owned());
+            return Ok(explanation);
+        }
+    };
+    explanation.skipped = skipped
+        .into_iter()
+        .map(|(scope, why)| (scope, why.to_owned()))
+        .collect();
+    let lookup = Lookup {
+        name: name.to_owned(),
+        slots,
+    };
+    let found = source.find(context, std::slice::from_ref(&lookup)).await?;
+    let found = found.into_iter().next().unwrap_or_default();
+    explanation.slots = lookup
+        .slots
+        .into_iter()
+        .enumerate()
+        .map(|(index, slot)| (slot, found.iter().find(|f| f.slot == index).cloned()))
+        .collect();
+    explanation.winner = explanation
+        .slots
+        .iter()
+        .position(|(_, found)| found.is_some());
+    Ok(explanation)
 }
 
 /// One reference occurrence in the subtree, in tree order.

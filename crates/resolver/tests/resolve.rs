@@ -601,3 +601,82 @@ proptest! {
         check_injection(&value);
     }
 }
+
+#[test]
+fn explain_lists_the_chain_and_the_winner_without_revealing() {
+    let recording = Recording {
+        inner: source(&[
+            (Workspace, None, Some("production"), "k", "ws-prod"),
+            (Personal, Some("ada"), None, "k", "mine"),
+        ]),
+        calls: Mutex::default(),
+    };
+    let explanation = block_on(sigil_resolver::explain(
+        "k",
+        None,
+        &context(),
+        &recording,
+        &Policy::default(),
+    ))
+    .unwrap();
+    let chain: Vec<(String, bool)> = explanation
+        .slots
+        .iter()
+        .map(|(slot, found)| {
+            let env = slot.environment.as_deref().unwrap_or("*");
+            (format!("{}:{env}", slot.scope.as_str()), found.is_some())
+        })
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            ("pipeline:production".to_owned(), false),
+            ("pipeline:*".to_owned(), false),
+            ("workspace:production".to_owned(), true),
+            ("workspace:*".to_owned(), false),
+            ("personal:production".to_owned(), false),
+            ("personal:*".to_owned(), true),
+        ]
+    );
+    assert_eq!(explanation.winner, Some(2));
+    assert_eq!(*recording.calls.lock().unwrap(), ["find k"]);
+
+    let schedule = context().trigger(Trigger::Schedule);
+    let pinned = block_on(sigil_resolver::explain(
+        "k",
+        Some(Personal),
+        &schedule,
+        &recording,
+        &Policy::default(),
+    ))
+    .unwrap();
+    assert_eq!(
+        pinned.unavailable.as_deref(),
+        Some("scheduled runs have no user, so no personal scope")
+    );
+}
+
+#[test]
+fn preview_masks_every_value_and_reveals_nothing() {
+    let recording = Recording {
+        inner: source(&[(Workspace, None, None, "a", "secret-a")]),
+        calls: Mutex::default(),
+    };
+    let parsed = parse(
+        "steps:\n  - env: {A: \"x <<a>>\"}\n",
+        &ParseOptions::default(),
+    );
+    let step = block_on(sigil_resolver::preview_step(
+        &parsed.documents[0],
+        "/steps/0",
+        &context(),
+        &recording,
+        &Policy::default(),
+    ))
+    .unwrap();
+    assert_eq!(
+        to_json(&step.node, &step.secrets, Render::Reveal)["env"]["A"],
+        "x ***"
+    );
+    assert_eq!(*recording.calls.lock().unwrap(), ["find a"]);
+}
