@@ -1207,7 +1207,10 @@ pub(crate) async fn import(
 // Backup and restore
 
 /// (table, columns with kinds: i integer, t text, b bytes, key column for ordering).
-pub(crate) const TABLES: &[(&str, &[(&str, char)], &str)] = &[
+/// A table of the backup: name, columns with their kinds, ordering.
+pub(crate) type Table = (&'static str, &'static [(&'static str, char)], &'static str);
+
+pub(crate) const TABLES: &[Table] = &[
     ("sigil_meta", &[("k", 't'), ("v", 't')], "k"),
     (
         "secrets",

@@ -207,7 +207,7 @@ pub(crate) fn report(result: Result<Exit>) -> Result<Exit> {
 
 /// Progress on a terminal only.
 pub(crate) fn progress(done: usize, total: usize) {
-    if std::io::stderr().is_terminal() && total > 0 && (done == total || done % 100 == 0) {
+    if std::io::stderr().is_terminal() && total > 0 && (done == total || done.is_multiple_of(100)) {
         eprint!("\r{done}/{total}");
         if done == total {
             eprintln!();
