@@ -61,7 +61,8 @@ pub use crate::context::{RunContext, Trigger};
 pub use crate::emit::{to_json, to_yaml, yaml_string};
 pub use crate::policy::{PointerPattern, Policy};
 pub use crate::resolve::{
-    Explanation, ResolveError, explain, preview_step, resolve_step, validate,
+    Explanation, NamedValues, ResolveError, explain, preview_step, resolve_names, resolve_step,
+    validate,
 };
 pub use crate::resolved::{
     EnvBinding, Piece, Render, ResolvedNode, ResolvedScalar, ResolvedSecret, ResolvedStep,

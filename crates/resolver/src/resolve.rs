@@ -219,6 +219,69 @@ async fn resolve<S: SecretSource>(
     })
 }
 
+/// What [`resolve_names`] found: the values, and the names it could not resolve with why.
+#[derive(Debug, Default)]
+pub struct NamedValues {
+    /// Resolved values, in the order of the names asked for.
+    pub secrets: Vec<ResolvedSecret>,
+    /// Names found nowhere visible to the run, or expired, with a reason (no value).
+    pub missing: Vec<(String, String)>,
+}
+
+/// Resolves secrets by name, with the same precedence as references, in one batched `find` and
+/// one batched `reveal` (for commands run with secrets in their environment).
+pub async fn resolve_names<S: SecretSource>(
+    names: &[String],
+    context: &RunContext,
+    source: &S,
+    policy: &Policy,
+    step: &str,
+) -> Result<NamedValues, SourceError> {
+    let mut result = NamedValues::default();
+    let mut lookups = Vec::new();
+    for name in names {
+        match slots(None, context, policy) {
+            Ok((slots, _)) => lookups.push(Lookup {
+                name: name.clone(),
+                slots,
+            }),
+            Err(why) => result.missing.push((name.clone(), why.to_owned())),
+        }
+    }
+    if lookups.is_empty() {
+        return Ok(result);
+    }
+    let found = source.find(context, &lookups).await?;
+    let mut reveals = Vec::new();
+    for (lookup, found) in lookups.iter().zip(&found) {
+        match found.first() {
+            None => result
+                .missing
+                .push((lookup.name.clone(), "not visible to this run".to_owned())),
+            Some(first) if first.expired => result
+                .missing
+                .push((lookup.name.clone(), "expired".to_owned())),
+            Some(first) => reveals.push(Reveal {
+                name: lookup.name.clone(),
+                slot: lookup.slots[first.slot].clone(),
+                found: first.clone(),
+            }),
+        }
+    }
+    if !reveals.is_empty() {
+        let values = source.reveal(&reveals, Access { context, step }).await?;
+        result.secrets = reveals
+            .into_iter()
+            .zip(values)
+            .map(|(reveal, value)| ResolvedSecret {
+                name: reveal.name,
+                value,
+            })
+            .collect();
+    }
+    Ok(result)
+}
+
 /// How a name resolves in a run: every slot looked at, in order, what each holds, which won.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {

@@ -680,3 +680,38 @@ fn preview_masks_every_value_and_reveals_nothing() {
     );
     assert_eq!(*recording.calls.lock().unwrap(), ["find a"]);
 }
+
+#[test]
+fn names_resolve_with_the_same_precedence_in_one_batch() {
+    let recording = Recording {
+        inner: source(&[
+            (Workspace, None, None, "a", "ws"),
+            (Pipeline, Some("deploy"), None, "a", "pipe"),
+            (Personal, Some("someone-else"), None, "b", "x"),
+        ]),
+        calls: Mutex::default(),
+    };
+    let names = vec!["a".to_owned(), "b".to_owned()];
+    let result = block_on(sigil_resolver::resolve_names(
+        &names,
+        &context(),
+        &recording,
+        &Policy::default(),
+        "command",
+    ))
+    .unwrap();
+    let got: Vec<(&str, &str)> = result
+        .secrets
+        .iter()
+        .map(|s| (s.name.as_str(), s.value.expose_secret()))
+        .collect();
+    assert_eq!(got, [("a", "pipe")]);
+    assert_eq!(
+        result.missing,
+        [("b".to_owned(), "not visible to this run".to_owned())]
+    );
+    assert_eq!(
+        *recording.calls.lock().unwrap(),
+        ["find a,b", "reveal a for command in run-1"]
+    );
+}
