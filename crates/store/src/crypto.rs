@@ -255,3 +255,65 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
             s
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_round_trip_and_binding() {
+        let key = MasterKey::generate();
+        let sealed = key.seal(b"value", b"aad-1");
+        assert_ne!(
+            sealed,
+            key.seal(b"value", b"aad-1"),
+            "fresh nonce each time"
+        );
+        let what = || "test".to_owned();
+        assert_eq!(&key.open(&sealed, b"aad-1", &what).unwrap()[..], b"value");
+        assert!(key.open(&sealed, b"aad-2", &what).is_err());
+        assert!(
+            MasterKey::generate()
+                .open(&sealed, b"aad-1", &what)
+                .is_err()
+        );
+        for i in 0..sealed.len() {
+            let mut flipped = sealed.clone();
+            flipped[i] ^= 0x80;
+            assert!(key.open(&flipped, b"aad-1", &what).is_err(), "byte {i}");
+        }
+    }
+
+    #[test]
+    fn key_ids_and_encodings() {
+        let key = MasterKey::generate();
+        let again =
+            MasterKey::from_base64(secrecy::ExposeSecret::expose_secret(&key.to_base64())).unwrap();
+        assert_eq!(key.id(), again.id());
+        assert_eq!(key.id().len(), 16);
+        assert!(format!("{key:?}").contains(key.id()));
+        assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
+    }
+
+    #[test]
+    fn passphrase_derivation_is_stable_per_salt() {
+        let kdf = KdfParams {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+            salt: vec![7; 16],
+        };
+        let pass = SecretString::from("correct horse");
+        let a = MasterKey::from_passphrase(&pass, &kdf).unwrap();
+        let b = MasterKey::from_passphrase(&pass, &kdf).unwrap();
+        assert_eq!(a.id(), b.id());
+        let other = KdfParams {
+            salt: vec![8; 16],
+            ..kdf
+        };
+        assert_ne!(
+            a.id(),
+            MasterKey::from_passphrase(&pass, &other).unwrap().id()
+        );
+    }
+}

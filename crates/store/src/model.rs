@@ -593,3 +593,103 @@ pub struct AuditDefect {
 
 /// Progress callback: (done, total).
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, valid: bool) {
+        let result = SecretName::new(name);
+        assert_eq!(result.is_ok(), valid, "{name:?}");
+        if let Err(err) = result {
+            // The rule is stated; the rejected text is not repeated (it may be a value).
+            let message = err.to_string();
+            assert!(message.contains("[A-Za-z_][A-Za-z0-9_.-]*"), "{message}");
+            assert!(name.is_empty() || !message.contains(name), "{message}");
+        }
+    }
+
+    #[test]
+    fn secret_names() {
+        check("OPENAI_API_KEY", true);
+        check("_private", true);
+        check("api.key-2", true);
+        check(&"a".repeat(256), true);
+        check(&"a".repeat(257), false);
+        check("", false);
+        check("1password", false);
+        check("-dash", false);
+        check("has space", false);
+        check("sk-live/abc+def", false);
+        check("caf\u{e9}", false);
+    }
+
+    fn check_scope(kind: &str, owner: Option<&str>, expected: Result<&str, &str>) {
+        let got = ScopeKind::parse(kind)
+            .and_then(|k| Scope::from_parts(k, owner))
+            .map(|s| s.to_string())
+            .map_err(|e| e.to_string());
+        let expected = expected.map(str::to_owned).map_err(str::to_owned);
+        assert_eq!(got, expected, "{kind} {owner:?}");
+    }
+
+    #[test]
+    fn scopes() {
+        check_scope("workspace", None, Ok("workspace"));
+        check_scope("pipeline", Some("deploy"), Ok("pipeline:deploy"));
+        check_scope("personal", Some("alice"), Ok("personal:alice"));
+        check_scope("user", Some("alice"), Ok("personal:alice"));
+        check_scope(
+            "pipeline",
+            None,
+            Err("the pipeline scope needs a pipeline id (--pipeline)"),
+        );
+        check_scope(
+            "workspace",
+            Some("x"),
+            Err("the workspace scope takes no pipeline or user"),
+        );
+        check_scope(
+            "team",
+            None,
+            Err("unknown scope `team`: expected workspace, pipeline or personal"),
+        );
+    }
+
+    fn check_rank(scope: Scope, env: Option<&str>, rank: (u8, u8)) {
+        let candidate = Candidate {
+            secret_id: 1,
+            key: SecretKey::new("w", SecretName::new("n").unwrap())
+                .scope(scope)
+                .environment(Environment::new(env)),
+            version: 1,
+            expires_at: None,
+        };
+        assert_eq!(candidate.default_rank(), rank);
+    }
+
+    #[test]
+    fn precedence() {
+        check_rank(Scope::Pipeline("p".into()), Some("prod"), (0, 0));
+        check_rank(Scope::Pipeline("p".into()), None, (0, 1));
+        check_rank(Scope::Workspace, Some("prod"), (1, 0));
+        check_rank(Scope::Workspace, None, (1, 1));
+        check_rank(Scope::Personal("u".into()), Some("prod"), (2, 0));
+        check_rank(Scope::Personal("u".into()), None, (2, 1));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("30d").unwrap(),
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .to_string()
+                .starts_with("invalid duration `soon`")
+        );
+    }
+}
