@@ -63,3 +63,8 @@ pub use crate::{
     sql::{PostgresUrl, StoreLocation},
     store::{KeySource, Store},
 };
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
