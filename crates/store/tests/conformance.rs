@@ -40,18 +40,20 @@ impl Site {
 }
 
 impl Site {
-    /// Flips one bit of the stored ciphertext of secret 1, version 2.
-    async fn flip(&self, offset: usize) {
-        const SELECT: &str = "SELECT ciphertext FROM versions WHERE secret_id = 1 AND version = 2";
+    /// Flips one bit of `column` of secret 1, version 2; returns the column's length.
+    async fn flip(&self, column: &str, offset: usize) -> usize {
+        let select = format!("SELECT {column} FROM versions WHERE secret_id = 1 AND version = 2");
+        let select = select.as_str();
         if let Some(path) = &self.sqlite {
             let conn = rusqlite::Connection::open(path).unwrap();
-            let mut bytes: Vec<u8> = conn.query_row(SELECT, [], |r| r.get(0)).unwrap();
+            let mut bytes: Vec<u8> = conn.query_row(select, [], |r| r.get(0)).unwrap();
             bytes[offset] ^= 1;
             conn.execute(
-                "UPDATE versions SET ciphertext = ?1 WHERE secret_id = 1 AND version = 2",
+                &format!("UPDATE versions SET {column} = ?1 WHERE secret_id = 1 AND version = 2"),
                 [&bytes],
             )
             .unwrap();
+            bytes.len()
         } else if let Some((url, schema)) = &self.pg {
             let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
                 .await
@@ -61,15 +63,20 @@ impl Site {
                 .batch_execute(&format!("SET search_path TO \"{schema}\""))
                 .await
                 .unwrap();
-            let mut bytes: Vec<u8> = client.query_one(SELECT, &[]).await.unwrap().get(0);
+            let mut bytes: Vec<u8> = client.query_one(select, &[]).await.unwrap().get(0);
             bytes[offset] ^= 1;
             client
                 .execute(
-                    "UPDATE versions SET ciphertext = $1 WHERE secret_id = 1 AND version = 2",
+                    &format!(
+                        "UPDATE versions SET {column} = $1 WHERE secret_id = 1 AND version = 2"
+                    ),
                     &[&bytes],
                 )
                 .await
                 .unwrap();
+            bytes.len()
+        } else {
+            unreachable!("a site is SQLite or PostgreSQL")
         }
     }
 }
@@ -584,21 +591,25 @@ async fn crypto_oracles(site: Site) {
             );
         }
     }
-    // Flipping a byte anywhere in the ciphertext fails the read.
-    for offset in [1, 13, 20, 30, 40] {
-        site.flip(offset).await;
-        let err = store
-            .reveal(&actor(), &a, &Access::default(), None)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::DecryptionFailed { .. }),
-            "{err}"
-        );
-        assert!(!err.to_string().contains(plaintext));
-        site.flip(offset).await;
-        assert_eq!(reveal(&store, &a).await, plaintext);
+    // Flipping any byte of the stored ciphertext or wrapped data key fails the read.
+    for column in ["ciphertext", "wrapped_key"] {
+        let len = site.flip(column, 0).await;
+        site.flip(column, 0).await;
+        for offset in 0..len {
+            site.flip(column, offset).await;
+            let err = store
+                .reveal(&actor(), &a, &Access::default(), None)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::DecryptionFailed { .. }),
+                "{err}"
+            );
+            assert!(!err.to_string().contains(plaintext));
+            site.flip(column, offset).await;
+        }
     }
+    assert_eq!(reveal(&store, &a).await, plaintext);
     // A ciphertext copied to another secret, another version or another environment fails.
     for (target, version) in [(2, 1), (1, 1), (3, 1)] {
         site.raw(&format!(
