@@ -4,6 +4,7 @@
 //! environment, calls the libraries and renders their results.
 
 mod commands;
+mod context;
 mod exit;
 mod secrets_file;
 
@@ -25,6 +26,13 @@ struct Cli {
 enum Command {
     /// Validate configs: every reference located, every problem reported at once.
     Check(commands::check::CheckArgs),
+    /// Show what a config (or one step) becomes in a run; values print as *** unless --reveal.
+    Resolve(commands::resolve::ResolveArgs),
+    /// Explain which scope and environment a secret name resolves from in a run, and why.
+    Explain(commands::resolve::ExplainArgs),
+    /// Run a pipeline (each step resolved just before it starts, its output scrubbed), or any
+    /// command after `--` with the secrets in its environment.
+    Run(commands::run::RunArgs),
     /// Copy stdin (or files) to stdout with every secret value and its encodings masked.
     Redact(commands::redact::RedactArgs),
     /// Create the store and a new master key.
@@ -48,6 +56,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
+        Command::Resolve(args) => commands::resolve::resolve(args),
+        Command::Explain(args) => commands::resolve::explain(args),
+        Command::Run(args) => commands::run::run(args),
         Command::Redact(args) => commands::redact::run(args),
         Command::Init(args) => commands::store::init(args),
         Command::Secrets(command) => commands::store::secrets(command),
@@ -79,4 +90,15 @@ fn init_logging() {
         .with_target(false)
         .without_time()
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks the whole command tree (unique names, valid defaults) only when asked.
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -233,6 +233,17 @@ impl MemorySource {
         source
     }
 
+    /// Every distinct name the source holds, in insertion order.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for entry in &self.entries {
+            if !names.contains(&entry.name) {
+                names.push(entry.name.clone());
+            }
+        }
+        names
+    }
+
     /// How many values the source holds.
     pub fn len(&self) -> usize {
         self.entries.len()

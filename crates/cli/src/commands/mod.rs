@@ -2,4 +2,6 @@
 
 pub mod check;
 pub mod redact;
+pub mod resolve;
+pub mod run;
 pub mod store;

@@ -325,3 +325,49 @@ impl KnownSecrets {
         }
     }
 }
+
+impl From<DialectArg> for Dialect {
+    fn from(dialect: DialectArg) -> Dialect {
+        match dialect {
+            DialectArg::Angle => Dialect::Angle,
+            DialectArg::Braces => Dialect::Braces,
+        }
+    }
+}
+
+/// Writes one file's diagnostics to stderr in the human format (for `resolve` and `run`, whose
+/// stdout carries data).
+pub(crate) fn eprint_human(path: &str, source: &str, diagnostics: &[Diagnostic]) -> Result<()> {
+    if diagnostics.is_empty() {
+        return Ok(());
+    }
+    let report = single_file_report(path, source, diagnostics);
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    human::render(&report, &mut std::io::stderr().lock(), colour)?;
+    Ok(())
+}
+
+/// One file's diagnostics as the `diagnostics` array of the JSON contract.
+pub(crate) fn json_entries(path: &str, diagnostics: &[Diagnostic]) -> serde_json::Value {
+    let report = single_file_report(path, "", diagnostics);
+    let mut rendered = Vec::new();
+    if json::render(&report, &mut rendered).is_err() {
+        return serde_json::Value::Array(Vec::new());
+    }
+    serde_json::from_slice::<serde_json::Value>(&rendered)
+        .ok()
+        .and_then(|mut value| value.get_mut("diagnostics").map(serde_json::Value::take))
+        .unwrap_or_default()
+}
+
+fn single_file_report(path: &str, source: &str, diagnostics: &[Diagnostic]) -> Report {
+    Report {
+        files_checked: 1,
+        files: vec![FileReport {
+            path: path.to_owned(),
+            source: Some(source.to_owned()),
+            diagnostics: diagnostics.to_vec(),
+        }],
+    }
+}
