@@ -185,6 +185,9 @@ pub enum SecretsCommand {
         scope: ScopeArgs,
         #[command(flatten)]
         store: StoreOptions,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Remove a secret and all its versions for good (audited).
     Purge {
@@ -194,6 +197,9 @@ pub enum SecretsCommand {
         scope: ScopeArgs,
         #[command(flatten)]
         store: StoreOptions,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Import a .env file (dotenvy's dialect) in one transaction; `-` reads stdin.
     Import {
@@ -203,6 +209,9 @@ pub enum SecretsCommand {
         scope: ScopeArgs,
         #[command(flatten)]
         store: StoreOptions,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Export secrets; values need --reveal (each read is audited).
     Export {
@@ -485,19 +494,48 @@ async fn run(command: SecretsCommand) -> Result<Exit> {
             let (meta, info) = db.rollback(&actor, &key, to, &reason).await?;
             print_written(&meta, info.version, format)?;
         }
-        SecretsCommand::Delete { name, scope, store } => {
+        SecretsCommand::Delete {
+            name,
+            scope,
+            store,
+            format,
+        } => {
             let key = scope.key(&store, &name)?;
             let db = store.open().await?;
-            db.delete(&actor, &key).await?;
-            println!("deleted {key}; history and audit remain (purge removes it for good)");
+            let meta = db.delete(&actor, &key).await?;
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({"deleted": meta.key, "version": meta.version})
+                ),
+                Format::Text => {
+                    println!("deleted {key}; history and audit remain (purge removes it for good)")
+                }
+            }
         }
-        SecretsCommand::Purge { name, scope, store } => {
+        SecretsCommand::Purge {
+            name,
+            scope,
+            store,
+            format,
+        } => {
             let key = scope.key(&store, &name)?;
             let db = store.open().await?;
-            db.purge(&actor, &key).await?;
-            println!("purged {key}");
+            let meta = db.purge(&actor, &key).await?;
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({"purged": meta.key, "versions": meta.version})
+                ),
+                Format::Text => println!("purged {key}"),
+            }
         }
-        SecretsCommand::Import { file, scope, store } => {
+        SecretsCommand::Import {
+            file,
+            scope,
+            store,
+            format,
+        } => {
             let text = if file.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin()).context("read stdin")?
             } else {
@@ -517,7 +555,10 @@ async fn run(command: SecretsCommand) -> Result<Exit> {
             let count = parsed.entries.len();
             db.import(&actor, &template, parsed.entries, &progress)
                 .await?;
-            println!("imported {count} secrets from {}", file.display());
+            match format {
+                Format::Json => println!("{}", serde_json::json!({"imported": count})),
+                Format::Text => println!("imported {count} secrets from {}", file.display()),
+            }
         }
         SecretsCommand::Export {
             scope,
