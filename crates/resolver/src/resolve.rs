@@ -12,6 +12,7 @@ use secrecy::SecretString;
 
 use sigil_parser::{
     Code, CoreType, Diagnostic, Document, Node, NodeKind, Part, Reference, ReferenceKind, Scope,
+    Segment,
 };
 
 use crate::resolved::{
@@ -787,13 +788,7 @@ impl Builder<'_> {
         secret_indexes: &[Option<usize>],
         first_site: usize,
     ) -> String {
-        let parts: Vec<ScriptPart<'_>> = scalar
-            .parts()
-            .map(|part| match part {
-                Part::Text(text) => ScriptPart::Text(text),
-                Part::Reference(_) => ScriptPart::Reference(""),
-            })
-            .collect();
+        let parts = script_parts(scalar);
         let mut variables = Vec::new();
         for (i, secret) in secret_indexes.iter().enumerate() {
             let reference = &self.plan.sites[first_site + i].reference;
@@ -834,6 +829,38 @@ impl Builder<'_> {
         });
         variable
     }
+}
+
+/// A scalar as script parts, each reference with its text as written in the scalar (the bytes
+/// between its neighbouring text segments), so a reference in a shell comment stays as it was.
+fn script_parts(scalar: &sigil_parser::Scalar) -> Vec<ScriptPart<'_>> {
+    let text = scalar.text();
+    let segments = scalar.segments();
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, segment)| match segment {
+            Segment::Text(range) => ScriptPart::Text(&text[range.clone()]),
+            Segment::Reference(_) => {
+                let start = segments[..i]
+                    .iter()
+                    .rev()
+                    .find_map(|s| match s {
+                        Segment::Text(range) => Some(range.end),
+                        Segment::Reference(_) => None,
+                    })
+                    .unwrap_or(0);
+                let end = segments[i + 1..]
+                    .iter()
+                    .find_map(|s| match s {
+                        Segment::Text(range) => Some(range.start),
+                        Segment::Reference(_) => None,
+                    })
+                    .unwrap_or(text.len());
+                ScriptPart::Reference(text.get(start..end.max(start)).unwrap_or_default())
+            }
+        })
+        .collect()
 }
 
 /// A secret name as an environment variable name: capitals, digits and underscores.
