@@ -31,8 +31,8 @@ pub struct FileSecret {
 
 /// Reads a secrets file, choosing `.env` or JSON by its first non-blank byte.
 pub fn load(path: &Path) -> Result<Vec<FileSecret>> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read secrets file {}", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read secrets file {}", path.display()))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("secrets file {} is not UTF-8", path.display()))?;
     let text = SecretString::from(text);
@@ -91,11 +91,15 @@ fn load_json(path: &Path, text: &str) -> Result<Vec<FileSecret>> {
         }
         Value::Object(map) => {
             let scoped = !map.is_empty()
-                && map.iter().all(|(key, value)| value.is_object() && parse_scope_key(key).is_some());
+                && map
+                    .iter()
+                    .all(|(key, value)| value.is_object() && parse_scope_key(key).is_some());
             for (key, value) in map {
                 if scoped {
                     let (scope, environment) = parse_scope_key(&key).expect("checked above");
-                    let Value::Object(entries) = value else { unreachable!("checked above") };
+                    let Value::Object(entries) = value else {
+                        unreachable!("checked above")
+                    };
                     for (name, value) in entries {
                         secrets.push(json_secret(path, name, scope, environment.clone(), value)?);
                     }
@@ -122,7 +126,12 @@ fn json_secret(
     let serde_json::Value::String(value) = value else {
         bail!("{}: the value of {name} is not a string", path.display());
     };
-    Ok(FileSecret { name, scope: scope.to_owned(), environment, value: SecretString::from(value) })
+    Ok(FileSecret {
+        name,
+        scope: scope.to_owned(),
+        environment,
+        value: SecretString::from(value),
+    })
 }
 
 /// `workspace`, `pipeline@staging`, ... into (scope, environment).
@@ -166,12 +175,21 @@ mod tests {
     #[test]
     fn dotenv_file() {
         let secrets = load_text("s.env", "# c\nexport A=1\nB='x y'\nC=\"l1\nl2\"\n").unwrap();
-        assert_eq!(summary(&secrets), ["workspace/A@*=1", "workspace/B@*=x y", "workspace/C@*=l1\nl2"]);
+        assert_eq!(
+            summary(&secrets),
+            [
+                "workspace/A@*=1",
+                "workspace/B@*=x y",
+                "workspace/C@*=l1\nl2"
+            ]
+        );
     }
 
     #[test]
     fn dotenv_error_names_line_not_value() {
-        let err = load_text("s.env", "A=1\nB='hunter2-secret\n").unwrap_err().to_string();
+        let err = load_text("s.env", "A=1\nB='hunter2-secret\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(":2: malformed"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
     }
@@ -180,17 +198,24 @@ mod tests {
     fn json_flat_scoped_and_array() {
         let flat = load_text("s.json", r#"{"A": "1", "B": "two"}"#).unwrap();
         assert_eq!(summary(&flat), ["workspace/A@*=1", "workspace/B@*=two"]);
-        let scoped =
-            load_text("s.json", r#"{"pipeline": {"A": "p"}, "workspace@production": {"A": "w"}}"#)
-                .unwrap();
-        assert_eq!(summary(&scoped), ["pipeline/A@*=p", "workspace/A@production=w"]);
+        let scoped = load_text(
+            "s.json",
+            r#"{"pipeline": {"A": "p"}, "workspace@production": {"A": "w"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            summary(&scoped),
+            ["pipeline/A@*=p", "workspace/A@production=w"]
+        );
         let array = load_text("s.json", r#"["v1", "v2"]"#).unwrap();
         assert_eq!(summary(&array), ["workspace/0@*=v1", "workspace/1@*=v2"]);
     }
 
     #[test]
     fn json_errors_quote_no_value() {
-        let err = load_text("s.json", r#"{"A": 12345678}"#).unwrap_err().to_string();
+        let err = load_text("s.json", r#"{"A": 12345678}"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("value of A is not a string"), "{err}");
         assert!(!err.contains("12345678"), "{err}");
     }
