@@ -155,7 +155,7 @@ fn a_missing_secret_stops_the_pipeline_before_the_step_starts() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains("pipeline.yaml:5:30: no secret named NOPE is visible to this run [SIG101]"),
+        stderr.contains("pipeline.yaml:5:30: unknown secret `NOPE` [SIG101]"),
         "{stderr}"
     );
     assert!(stderr.contains("step \"two\" was not started"), "{stderr}");
@@ -198,7 +198,7 @@ fn sigterm_reaches_the_child_which_can_clean_up() {
     let setup = Setup::new(
         "steps:\n  - name: long\n    run: |\n      trap 'echo cleaned up; touch CLEANED; exit 143' TERM\n      touch STARTED\n      while :; do sleep 0.05; done\n",
     );
-    let mut child = setup
+    let child = setup
         .command()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -617,7 +617,16 @@ fn lookup_diagnostics(
                 let mut diagnostic = located(
                     Diagnostic::new(
                         Code::UnknownSecret,
-                        format!("no secret named {} is visible to this run", lookup.name),
+                        match &reference.kind {
+                            ReferenceKind::Secret {
+                                scope: Some(scope), ..
+                            } => format!(
+                                "unknown secret `{}` in scope {}",
+                                lookup.name,
+                                scope.as_str()
+                            ),
+                            _ => format!("unknown secret `{}`", lookup.name),
+                        },
                         reference.span.clone(),
                     ),
                     reference,

@@ -210,7 +210,7 @@ fn unknown_secret_explains_where_it_looked_and_why_not_elsewhere() {
     assert_eq!(diagnostics.len(), 1);
     let d = &diagnostics[0];
     assert_eq!(d.code.as_str(), "SIG101");
-    assert_eq!(d.message, "no secret named nope is visible to this run");
+    assert_eq!(d.message, "unknown secret `nope`");
     assert_eq!(d.pointer.as_deref(), Some("/steps/0/env/V"));
     assert_eq!(
         d.notes,

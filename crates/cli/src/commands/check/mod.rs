@@ -14,9 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use sigil_parser::{
-    Code, Diagnostic, Dialect, Format, ParseOptions, Parsed, ReferenceKind, Span, parse_bytes,
-};
+use sigil_parser::{Code, Diagnostic, Dialect, Format, ParseOptions, Parsed, Span, parse_bytes};
 
 use crate::exit::Exit;
 
@@ -32,10 +30,13 @@ pub struct CheckArgs {
     /// Reference syntax: `angle` for <<secrets.NAME>>, `braces` for {{secrets.NAME}}.
     #[arg(long, value_enum, default_value_t = DialectArg::Angle)]
     pub dialect: DialectArg,
-    /// A .env or JSON file of known secret names (values are never read out): a reference to a
-    /// name it lacks is SIG101 unknown-secret.
-    #[arg(long, value_name = "FILE")]
-    pub secrets: Option<PathBuf>,
+    /// Check references against a secrets file (`--secrets FILE`) or a store (`--store URL`, or
+    /// `SIGIL_STORE`): unknown names (SIG101), unavailable scopes (SIG102), expired secrets
+    /// (SIG103) and unsafe shell contexts (SIG106), for every step. No value is read.
+    #[command(flatten)]
+    pub source: crate::context::SourceArgs,
+    #[command(flatten)]
+    pub context: crate::context::ContextArgs,
 }
 
 /// How diagnostics are written.
@@ -90,15 +91,12 @@ impl Report {
 
 /// Runs `sigil check`.
 pub fn run(args: CheckArgs) -> Result<Exit> {
-    let known = match &args.secrets {
-        Some(path) => match KnownSecrets::load(path) {
-            Ok(known) => Some(known),
-            Err(err) => {
-                eprintln!("error: {err:#}");
-                return Ok(Exit::Usage);
-            }
-        },
-        None => None,
+    let validation = match Validation::open(&args) {
+        Ok(validation) => validation,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return Ok(Exit::Usage);
+        }
     };
     let (files, missing) = collect_files(&args.paths);
     for path in &missing {
@@ -109,7 +107,7 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
         DialectArg::Braces => Dialect::Braces,
     };
     let options = ParseOptions::default().dialect(dialect);
-    let files = check_files(&files, &options, known.as_ref());
+    let files = check_files(&files, &options, validation.as_ref())?;
     let report = Report {
         files_checked: files.len(),
         files,
@@ -179,8 +177,8 @@ fn is_config(path: &Path) -> bool {
 fn check_files(
     files: &[PathBuf],
     options: &ParseOptions,
-    known: Option<&KnownSecrets>,
-) -> Vec<FileReport> {
+    validation: Option<&Validation>,
+) -> Result<Vec<FileReport>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().div_ceil(16))
@@ -188,7 +186,7 @@ fn check_files(
     if threads == 1 {
         return files
             .iter()
-            .map(|path| check_file(path, options, known))
+            .map(|path| check_file(path, options, validation))
             .collect();
     }
     let chunk = files.len().div_ceil(threads);
@@ -199,19 +197,27 @@ fn check_files(
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|path| check_file(path, options, known))
-                        .collect::<Vec<_>>()
+                        .map(|path| check_file(path, options, validation))
+                        .collect::<Result<Vec<_>>>()
                 })
             })
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().unwrap_or_default())
-            .collect()
+        let mut reports = Vec::with_capacity(files.len());
+        for worker in workers {
+            match worker.join() {
+                Ok(chunk) => reports.extend(chunk?),
+                Err(_) => anyhow::bail!("a checking thread failed"),
+            }
+        }
+        Ok(reports)
     })
 }
 
-fn check_file(path: &Path, options: &ParseOptions, known: Option<&KnownSecrets>) -> FileReport {
+fn check_file(
+    path: &Path,
+    options: &ParseOptions,
+    validation: Option<&Validation>,
+) -> Result<FileReport> {
     let display = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -228,11 +234,11 @@ fn check_file(path: &Path, options: &ParseOptions, known: Option<&KnownSecrets>)
                 format!("cannot read the file: {}", io_reason(&err)),
                 span,
             );
-            return FileReport {
+            return Ok(FileReport {
                 path: display,
                 source: None,
                 diagnostics: vec![diagnostic],
-            };
+            });
         }
     };
     let options = options.clone().format(Format::from_path(path));
@@ -240,15 +246,15 @@ fn check_file(path: &Path, options: &ParseOptions, known: Option<&KnownSecrets>)
         documents,
         mut diagnostics,
     } = parse_bytes(&bytes, &options);
-    if let Some(known) = known {
-        known.check(&documents, &mut diagnostics);
+    if let Some(validation) = validation {
+        validation.check(&documents, &mut diagnostics)?;
     }
     let source = String::from_utf8(bytes).ok();
-    FileReport {
+    Ok(FileReport {
         path: display,
         source,
         diagnostics,
-    }
+    })
 }
 
 fn io_reason(err: &std::io::Error) -> String {
@@ -259,70 +265,57 @@ fn io_reason(err: &std::io::Error) -> String {
     }
 }
 
-/// Secret names from `--secrets FILE` (the values are dropped as soon as the file is read).
-struct KnownSecrets {
-    path: String,
-    names: HashSet<String>,
-    scoped: HashSet<(String, String)>,
+/// References checked against a source, without reading any value.
+struct Validation {
+    runtime: tokio::runtime::Runtime,
+    opened: crate::context::OpenedSource,
+    context: sigil::resolver::RunContext,
 }
 
-impl KnownSecrets {
-    fn load(path: &Path) -> Result<KnownSecrets> {
-        let secrets = crate::secrets_file::load(path)?;
-        let names = secrets.iter().map(|s| s.name.clone()).collect();
-        let scoped = secrets
-            .iter()
-            .map(|s| (s.scope.clone(), s.name.clone()))
-            .collect();
-        Ok(KnownSecrets {
-            path: path.display().to_string(),
-            names,
-            scoped,
-        })
+impl Validation {
+    /// A validation when the command names a source (`--secrets` or `--store`), else none.
+    fn open(args: &CheckArgs) -> Result<Option<Validation>> {
+        if args.source.secrets.is_none() && args.source.store.store.is_none() {
+            return Ok(None);
+        }
+        let runtime = crate::context::runtime()?;
+        let opened = runtime.block_on(args.source.open(false))?;
+        let context = args.context.context(&args.source.store.workspace);
+        Ok(Some(Validation {
+            runtime,
+            opened,
+            context,
+        }))
     }
 
-    /// Adds SIG101 for each reference to a name the file lacks.
-    fn check(&self, documents: &[sigil_parser::Document], diagnostics: &mut Vec<Diagnostic>) {
-        let before = diagnostics.len();
-        // A reference inside an anchored value appears once per alias: report it once, at the anchor.
-        let mut seen = HashSet::new();
-        for reference in documents
+    /// Adds the resolution problems of every document, each reported once (a reference inside an
+    /// anchored value appears once per alias).
+    fn check(
+        &self,
+        documents: &[sigil_parser::Document],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<()> {
+        let source = self.opened.source();
+        let policy = sigil::resolver::Policy::default();
+        let mut seen: HashSet<(Code, usize)> = diagnostics
             .iter()
-            .flat_map(sigil_parser::Document::references)
-        {
-            let ReferenceKind::Secret { name, scope } = &reference.kind else {
-                continue;
-            };
-            if !seen.insert(reference.span.byte_range.start) {
-                continue;
-            }
-            let (known, where_) = match scope {
-                None => (self.names.contains(name), String::new()),
-                Some(scope) => (
-                    self.scoped
-                        .contains(&(scope.as_str().to_owned(), name.clone())),
-                    format!(" in scope {}", scope.as_str()),
-                ),
-            };
-            if !known {
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::UnknownSecret,
-                        format!("unknown secret `{name}`{where_}"),
-                        reference.span.clone(),
-                    )
-                    .with_pointer(reference.pointer.clone())
-                    .with_document(reference.document)
-                    .with_help(format!(
-                        "{} has no secret of that name; add it or fix the reference",
-                        self.path
-                    )),
-                );
+            .map(|d| (d.code, d.span.byte_range.start))
+            .collect();
+        for document in documents {
+            let found = self.runtime.block_on(sigil::resolver::validate(
+                document,
+                &self.context,
+                &source,
+                &policy,
+            ))?;
+            for diagnostic in found {
+                if seen.insert((diagnostic.code, diagnostic.span.byte_range.start)) {
+                    diagnostics.push(diagnostic);
+                }
             }
         }
-        if diagnostics.len() > before {
-            diagnostics.sort_by_key(|d| (d.span.byte_range.start, d.code));
-        }
+        diagnostics.sort_by_key(|d| (d.span.byte_range.start, d.code));
+        Ok(())
     }
 }
 
