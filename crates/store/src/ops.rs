@@ -251,16 +251,24 @@ fn canonical(record: &AuditRecord, prev_hash: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&value).expect("a JSON value serializes")
 }
 
+/// The last record's sequence number and hash, kept in the store so that deleting records at the
+/// end of the chain is detected too.
+async fn audit_head(tx: &mut impl Tx) -> Result<(i64, Vec<u8>)> {
+    match get_meta(tx, "audit_head").await? {
+        None => Ok((0, vec![0u8; 32])),
+        Some(text) => {
+            let (seq, hash) = text
+                .split_once(' ')
+                .ok_or_else(|| Error::corrupt("audit head"))?;
+            let seq = seq.parse().map_err(|_| Error::corrupt("audit head"))?;
+            Ok((seq, unb64(hash, "audit head")?))
+        }
+    }
+}
+
 /// Appends records to the chain, in the caller's transaction.
 pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> Result<()> {
-    let mut seq: i64 = get_meta(tx, "audit_head_seq")
-        .await?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut prev = match get_meta(tx, "audit_head_hash").await? {
-        Some(hex) => unb64(&hex, "audit head")?,
-        None => vec![0u8; 32],
-    };
+    let (mut seq, mut prev) = audit_head(tx).await?;
     let at = Timestamp::now();
     for new in records {
         seq += 1;
@@ -310,8 +318,7 @@ pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> 
         .await?;
         prev = hash;
     }
-    set_meta(tx, "audit_head_seq", &seq.to_string()).await?;
-    set_meta(tx, "audit_head_hash", &b64(&prev)).await?;
+    set_meta(tx, "audit_head", &format!("{seq} {}", b64(&prev))).await?;
     Ok(())
 }
 
@@ -416,14 +423,7 @@ pub(crate) async fn audit_verify(tx: &mut impl Tx) -> Result<AuditVerdict> {
         expected_seq += 1;
         count += 1;
     }
-    let head_seq: i64 = get_meta(tx, "audit_head_seq")
-        .await?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let head_hash = match get_meta(tx, "audit_head_hash").await? {
-        Some(text) => unb64(&text, "audit head")?,
-        None => vec![0u8; 32],
-    };
+    let (head_seq, head_hash) = audit_head(tx).await?;
     if head_seq != expected_seq - 1 || head_hash != prev {
         return Ok(bad(
             count,

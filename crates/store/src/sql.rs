@@ -410,7 +410,7 @@ mod tests {
 
 /// The PostgreSQL backend: one connection per store handle.
 pub(crate) struct PgDb {
-    client: tokio::sync::Mutex<tokio_postgres::Client>,
+    client: tokio::sync::Mutex<PgConnection>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -446,21 +446,49 @@ impl PgDb {
                 .map_err(|e| Error::backend("select postgresql schema", e))?;
         }
         Ok(PgDb {
-            client: tokio::sync::Mutex::new(client),
+            client: tokio::sync::Mutex::new(PgConnection {
+                client,
+                statements: std::collections::HashMap::new(),
+            }),
             task,
         })
     }
 
-    pub(crate) async fn lock(&self) -> tokio::sync::MutexGuard<'_, tokio_postgres::Client> {
+    pub(crate) async fn lock(&self) -> tokio::sync::MutexGuard<'_, PgConnection> {
         self.client.lock().await
     }
 }
 
+/// A connection and its prepared statements (statements belong to one connection; caching them
+/// halves the round trips of every query).
+pub(crate) struct PgConnection {
+    pub(crate) client: tokio_postgres::Client,
+    pub(crate) statements: std::collections::HashMap<String, tokio_postgres::Statement>,
+}
+
 pub(crate) struct PgTx<'a> {
     pub(crate) tx: tokio_postgres::Transaction<'a>,
+    pub(crate) statements: &'a mut std::collections::HashMap<String, tokio_postgres::Statement>,
 }
 
 impl PgTx<'_> {
+    async fn statement(&mut self, sql: &str) -> Result<tokio_postgres::Statement> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self
+            .tx
+            .prepare(&numbered(sql))
+            .await
+            .map_err(|e| Error::backend("prepare postgresql statement", pg_message(&e)))?;
+        // Batched lookups build statements per batch size: keep the cache bounded.
+        if self.statements.len() > 256 {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
     /// Serializes writers of this schema, like SQLite's single writer: the audit chain has one
     /// head, and versions must be contiguous.
     pub(crate) async fn lock_writers(&mut self) -> Result<()> {
@@ -504,9 +532,10 @@ impl Tx for PgTx<'_> {
 
     async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>> {
         use tokio_postgres::types::Type;
+        let statement = self.statement(sql).await?;
         let rows = self
             .tx
-            .query(&numbered(sql), &pg_params(params))
+            .query(&statement, &pg_params(params))
             .await
             .map_err(|e| Error::backend("postgresql query", pg_message(&e)))?;
         let mut out = Vec::with_capacity(rows.len());
@@ -544,8 +573,9 @@ impl Tx for PgTx<'_> {
     }
 
     async fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
+        let statement = self.statement(sql).await?;
         self.tx
-            .execute(&numbered(sql), &pg_params(params))
+            .execute(&statement, &pg_params(params))
             .await
             .map_err(|e| Error::backend("postgresql statement", pg_message(&e)))
     }

@@ -75,12 +75,17 @@ macro_rules! transact {
                 .map_err(|e| Error::backend("sqlite task", e))?
             }
             Backend::Postgres(db) => {
-                let mut client = db.lock().await;
-                let tx = client
+                let mut connection = db.lock().await;
+                let connection = &mut *connection;
+                let tx = connection
+                    .client
                     .transaction()
                     .await
                     .map_err(|e| Error::backend("begin postgresql transaction", e))?;
-                let mut $tx = PgTx { tx };
+                let mut $tx = PgTx {
+                    tx,
+                    statements: &mut connection.statements,
+                };
                 let result = async {
                     if $write {
                         $tx.lock_writers().await?;
