@@ -268,34 +268,35 @@ async fn audit_head(tx: &mut impl Tx) -> Result<(i64, Vec<u8>)> {
 
 /// Appends records to the chain, in the caller's transaction.
 pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> Result<()> {
+    /// Rows per INSERT: one statement per chunk instead of one per record (a step's batch
+    /// writes a record per value).
+    const CHUNK: usize = 32;
     let (mut seq, mut prev) = audit_head(tx).await?;
     let at = Timestamp::now();
-    for new in records {
-        seq += 1;
-        let access = new.access.cloned().unwrap_or_default();
-        let record = AuditRecord {
-            seq,
-            at,
-            actor: new.actor.name.clone(),
-            action: new.action.to_owned(),
-            workspace: new.key.map(|k| k.workspace.clone()),
-            scope: new.key.map(|k| k.scope.to_string()),
-            name: new.key.map(|k| k.name.to_string()),
-            environment: new.key.map(|k| k.environment.to_string()),
-            version: new.version,
-            pipeline: access.pipeline,
-            run: access.run,
-            step: access.step,
-            source: new.actor.source.clone(),
-            outcome: new.outcome.to_owned(),
-            detail: new.detail.clone(),
-        };
-        let hash = crypto::sha256(&canonical(&record, &prev));
-        tx.exec(
-            "INSERT INTO audit (seq, at, actor, action, workspace, scope, name, environment, \
-             version, pipeline, run, step, source, outcome, detail, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
+    for chunk in records.chunks(CHUNK) {
+        let mut params: Vec<Val> = Vec::with_capacity(chunk.len() * 17);
+        for new in chunk {
+            seq += 1;
+            let access = new.access.cloned().unwrap_or_default();
+            let record = AuditRecord {
+                seq,
+                at,
+                actor: new.actor.name.clone(),
+                action: new.action.to_owned(),
+                workspace: new.key.map(|k| k.workspace.clone()),
+                scope: new.key.map(|k| k.scope.to_string()),
+                name: new.key.map(|k| k.name.to_string()),
+                environment: new.key.map(|k| k.environment.to_string()),
+                version: new.version,
+                pipeline: access.pipeline,
+                run: access.run,
+                step: access.step,
+                source: new.actor.source.clone(),
+                outcome: new.outcome.to_owned(),
+                detail: new.detail.clone(),
+            };
+            let hash = crypto::sha256(&canonical(&record, &prev));
+            params.extend([
                 seq.into(),
                 at.0.into(),
                 record.actor.into(),
@@ -311,12 +312,18 @@ pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> 
                 record.source.into(),
                 record.outcome.into(),
                 record.detail.into(),
-                prev.clone().into(),
+                prev.into(),
                 hash.clone().into(),
-            ],
-        )
-        .await?;
-        prev = hash;
+            ]);
+            prev = hash;
+        }
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let sql = format!(
+            "INSERT INTO audit (seq, at, actor, action, workspace, scope, name, environment, \
+             version, pipeline, run, step, source, outcome, detail, prev_hash, hash) VALUES {}",
+            vec![row; chunk.len()].join(", ")
+        );
+        tx.exec(&sql, &params).await?;
     }
     set_meta(tx, "audit_head", &format!("{seq} {}", b64(&prev))).await?;
     Ok(())
