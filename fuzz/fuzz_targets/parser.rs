@@ -9,8 +9,13 @@ use sigil_parser::{Dialect, Format, ParseOptions, parse_bytes};
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     for format in [Format::Auto, Format::Yaml, Format::Json] {
         for dialect in [Dialect::Angle, Dialect::Braces] {
-            let parsed = parse_bytes(data, &ParseOptions::default().format(format).dialect(dialect));
-            let Ok(text) = std::str::from_utf8(data) else { continue };
+            let parsed = parse_bytes(
+                data,
+                &ParseOptions::default().format(format).dialect(dialect),
+            );
+            let Ok(text) = std::str::from_utf8(data) else {
+                continue;
+            };
             for reference in parsed.references() {
                 let range = reference.span.byte_range.clone();
                 assert!(range.start <= range.end && range.end <= text.len());

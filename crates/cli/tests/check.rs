@@ -21,7 +21,12 @@ fn write(dir: &Path, name: &str, text: &[u8]) -> String {
 
 /// Runs `sigil check ARGS` in `dir`; returns (exit code, stdout, stderr).
 fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = sigil().current_dir(dir).arg("check").args(args).output().unwrap();
+    let output = sigil()
+        .current_dir(dir)
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8(output.stdout).unwrap(),
@@ -33,7 +38,10 @@ fn json(dir: &Path, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["--format", "json"];
     all.extend_from_slice(args);
     let (code, stdout, _) = check(dir, &all);
-    (code, serde_json::from_str(&stdout).expect("valid JSON on stdout"))
+    (
+        code,
+        serde_json::from_str(&stdout).expect("valid JSON on stdout"),
+    )
 }
 
 const BAD: &str = "steps:\n  - env:\n      A: \"x <<secrets.>>\"\n      B: <<secrets.ok>>\n";
@@ -46,8 +54,14 @@ fn human_format_shows_location_source_line_and_caret() {
     assert_eq!(code, 1);
     let expected = "ci.yml:3:13: empty secret name [SIG002]\n  |\n3 |       A: \"x <<secrets.>>\"\n  |             ^^^^^^^^^^^^ error: malformed-reference\n";
     assert!(stdout.starts_with(expected), "{stdout}");
-    assert!(!stdout.contains('\x1b'), "no colour when stdout is not a terminal");
-    assert!(stderr.contains("1 error, 0 warnings (1 file checked)"), "{stderr}");
+    assert!(
+        !stdout.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    assert!(
+        stderr.contains("1 error, 0 warnings (1 file checked)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -73,7 +87,11 @@ fn json_format_is_the_documented_contract() {
 #[test]
 fn github_format_writes_workflow_commands() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "ci.yml", b"a: cat <<EOF>>log\nb: <<secrets.>>\n");
+    write(
+        dir.path(),
+        "ci.yml",
+        b"a: cat <<EOF>>log\nb: <<secrets.>>\n",
+    );
     let (code, stdout, _) = check(dir.path(), &["--format", "github", "ci.yml"]);
     assert_eq!(code, 1);
     assert_eq!(
@@ -107,17 +125,32 @@ fn sarif_format_is_sarif_2_1_0() {
 #[test]
 fn exit_codes() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "clean.yml", b"run: |\n  cat <<EOF\n  hi\n  EOF\nmerge:\n  <<: {a: 1}\n");
+    write(
+        dir.path(),
+        "clean.yml",
+        b"run: |\n  cat <<EOF\n  hi\n  EOF\nmerge:\n  <<: {a: 1}\n",
+    );
     write(dir.path(), "warning.yml", b"a: cat <<EOF>>log\n");
     write(dir.path(), "error.yml", b"a: <<secrets.x\n");
     assert_eq!(check(dir.path(), &["clean.yml"]).0, 0, "no diagnostics");
     assert_eq!(check(dir.path(), &["warning.yml"]).0, 0, "warnings only");
-    assert_eq!(check(dir.path(), &["clean.yml", "error.yml"]).0, 1, "an error");
-    assert_eq!(check(dir.path(), &["--format", "xml", "clean.yml"]).0, 2, "bad flag");
+    assert_eq!(
+        check(dir.path(), &["clean.yml", "error.yml"]).0,
+        1,
+        "an error"
+    );
+    assert_eq!(
+        check(dir.path(), &["--format", "xml", "clean.yml"]).0,
+        2,
+        "bad flag"
+    );
     assert_eq!(check(dir.path(), &[]).0, 2, "no path");
     let (code, _, stderr) = check(dir.path(), &["clean.yml", "missing.yml"]);
     assert_eq!(code, 2, "missing path");
-    assert!(stderr.contains("missing.yml: no such file or directory"), "{stderr}");
+    assert!(
+        stderr.contains("missing.yml: no such file or directory"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -125,7 +158,11 @@ fn directories_are_walked_for_configs() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "configs/a.yml", b"a: <<secrets.one>>\n");
     write(dir.path(), "configs/sub/b.yaml", b"b: <<secrets.>>\n");
-    write(dir.path(), "configs/sub/c.json", b"{\"c\": \"<<secrets.x\"}");
+    write(
+        dir.path(),
+        "configs/sub/c.json",
+        b"{\"c\": \"<<secrets.x\"}",
+    );
     write(dir.path(), "configs/notes.txt", b"<<secrets.>>");
     let (code, report) = json(dir.path(), &["configs"]);
     assert_eq!(code, 1);
@@ -134,11 +171,19 @@ fn directories_are_walked_for_configs() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["file"].as_str().unwrap().to_owned(), d["code"].as_str().unwrap().to_owned()))
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_owned(),
+                d["code"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         found,
-        [("configs/sub/b.yaml".to_owned(), "SIG002".to_owned()), ("configs/sub/c.json".to_owned(), "SIG003".to_owned())]
+        [
+            ("configs/sub/b.yaml".to_owned(), "SIG002".to_owned()),
+            ("configs/sub/c.json".to_owned(), "SIG003".to_owned())
+        ]
     );
 }
 
@@ -146,14 +191,24 @@ fn directories_are_walked_for_configs() {
 fn an_unreadable_file_is_a_diagnostic_and_the_others_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "good.yml", b"a: <<secrets.>>\n");
-    std::os::unix::fs::symlink(dir.path().join("nowhere.yml"), dir.path().join("dangling.yml")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("nowhere.yml"),
+        dir.path().join("dangling.yml"),
+    )
+    .unwrap();
     let (code, report) = json(dir.path(), &["dangling.yml", "good.yml"]);
     assert_eq!(code, 1);
     assert_eq!(report["files_checked"], 2);
     let diagnostics = report["diagnostics"].as_array().unwrap();
     assert_eq!(diagnostics[0]["file"], "dangling.yml");
     assert_eq!(diagnostics[0]["code"], "SIG001");
-    assert!(diagnostics[0]["message"].as_str().unwrap().starts_with("cannot read the file"), "{report}");
+    assert!(
+        diagnostics[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot read the file"),
+        "{report}"
+    );
     assert_eq!(diagnostics[1]["file"], "good.yml");
 }
 
@@ -164,7 +219,10 @@ fn invalid_utf8_is_a_syntax_error_at_the_bad_byte() {
     let (code, report) = json(dir.path(), &["latin1.yml"]);
     assert_eq!(code, 1);
     let d = &report["diagnostics"][0];
-    assert_eq!((d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()), (Some("SIG001"), Some(2), Some(7)));
+    assert_eq!(
+        (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("SIG001"), Some(2), Some(7))
+    );
 }
 
 #[test]
@@ -186,17 +244,37 @@ fn secrets_file_names_unknown_secrets_without_printing_values() {
         .iter()
         .map(|d| (d["line"].as_u64().unwrap(), d["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(unknown, [(2, "unknown secret `missing`"), (3, "unknown secret `known_name` in scope personal")]);
-    assert_eq!(check(dir.path(), &["--secrets", "absent.env", "ci.yml"]).0, 2, "unreadable secrets file");
+    assert_eq!(
+        unknown,
+        [
+            (2, "unknown secret `missing`"),
+            (3, "unknown secret `known_name` in scope personal")
+        ]
+    );
+    assert_eq!(
+        check(dir.path(), &["--secrets", "absent.env", "ci.yml"]).0,
+        2,
+        "unreadable secrets file"
+    );
 }
 
 #[test]
 fn braces_dialect() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "wf.yml", b"a: ${{ secrets.GH }}\nb: \"{{ secrets.x }}\"\nc: <<secrets.>>\n");
+    write(
+        dir.path(),
+        "wf.yml",
+        b"a: ${{ secrets.GH }}\nb: \"{{ secrets.x }}\"\nc: <<secrets.>>\n",
+    );
     let (code, report) = json(dir.path(), &["--dialect", "braces", "wf.yml"]);
     assert_eq!(code, 1);
     let diagnostics = report["diagnostics"].as_array().unwrap();
     assert_eq!(diagnostics.len(), 1);
-    assert_eq!((diagnostics[0]["line"].as_u64(), diagnostics[0]["code"].as_str()), (Some(2), Some("SIG002")));
+    assert_eq!(
+        (
+            diagnostics[0]["line"].as_u64(),
+            diagnostics[0]["code"].as_str()
+        ),
+        (Some(2), Some("SIG002"))
+    );
 }

@@ -110,8 +110,18 @@ mod tests {
         check("<x", "\\u003cx", ScalarStyle::DoubleQuoted, &[0, 6]);
         check("a'b", "a''b", ScalarStyle::SingleQuoted, &[0, 1, 3]);
         check("ab", "a\\\n  b", ScalarStyle::DoubleQuoted, &[0, 5]);
-        check("x\ny\n", "  x\r\n  y\r\n", ScalarStyle::Literal, &[2, 3, 7, 8]);
-        check("f1 f2\nf3", "f1\n  f2\n\n  f3", ScalarStyle::Folded, &[0, 1, 2, 5, 6, 7, 11, 12]);
+        check(
+            "x\ny\n",
+            "  x\r\n  y\r\n",
+            ScalarStyle::Literal,
+            &[2, 3, 7, 8],
+        );
+        check(
+            "f1 f2\nf3",
+            "f1\n  f2\n\n  f3",
+            ScalarStyle::Folded,
+            &[0, 1, 2, 5, 6, 7, 11, 12],
+        );
         check("é<", "é\\x3c", ScalarStyle::DoubleQuoted, &[0, 2]);
     }
 

@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use crate::scan::{Found, Problem, might_contain, scan};
 use crate::{
-    Code, Diagnostic, LineIndex, Node, NodeKind, ParseOptions, Reference, Scalar, ScalarStyle, Segment, Span,
-    credential,
+    Code, Diagnostic, LineIndex, Node, NodeKind, ParseOptions, Reference, Scalar, ScalarStyle,
+    Segment, Span, credential,
 };
 
 /// Maps decoded byte offsets of one scalar to raw byte ranges: a base offset in the file and,
@@ -23,15 +23,29 @@ pub(crate) struct Context<'s> {
 
 impl<'s> Context<'s> {
     pub(crate) fn new(source: &'s str, options: &'s ParseOptions) -> Context<'s> {
-        let prefixed = if options.credential_check { credential::find_prefixed(source) } else { Vec::new() };
-        Context { index: LineIndex::new(source), options, diagnostics: Vec::new(), prefixed }
+        let prefixed = if options.credential_check {
+            credential::find_prefixed(source)
+        } else {
+            Vec::new()
+        };
+        Context {
+            index: LineIndex::new(source),
+            options,
+            diagnostics: Vec::new(),
+            prefixed,
+        }
     }
 
     pub(crate) fn span(&self, range: Range<usize>) -> Span {
         self.index.span(range)
     }
 
-    pub(crate) fn syntax_error(&mut self, offset: usize, message: impl Into<String>, document: Option<usize>) {
+    pub(crate) fn syntax_error(
+        &mut self,
+        offset: usize,
+        message: impl Into<String>,
+        document: Option<usize>,
+    ) {
         let end = next_char_boundary(self.index.text(), offset);
         let mut diagnostic = Diagnostic::new(Code::Syntax, message, self.index.span(offset..end));
         diagnostic.document = document;
@@ -51,7 +65,11 @@ impl<'s> Context<'s> {
         if !self.prefixed.is_empty() {
             self.check_prefixed(span, pointer, document);
         }
-        let whole = if text.is_empty() { Vec::new() } else { vec![Segment::Text(0..text.len())] };
+        let whole = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![Segment::Text(0..text.len())]
+        };
         if !might_contain(&text, self.options.dialect) {
             return Scalar::new(text, style, whole);
         }
@@ -70,13 +88,15 @@ impl<'s> Context<'s> {
             }
             at = range.end;
             match item {
-                Found::Reference { range, kind, form } => segments.push(Segment::Reference(Reference {
-                    kind,
-                    form,
-                    span: locate(&range),
-                    pointer: pointer.to_owned(),
-                    document,
-                })),
+                Found::Reference { range, kind, form } => {
+                    segments.push(Segment::Reference(Reference {
+                        kind,
+                        form,
+                        span: locate(&range),
+                        pointer: pointer.to_owned(),
+                        document,
+                    }))
+                }
                 Found::Escape { literal, .. } => segments.push(Segment::Text(literal)),
             }
         }
@@ -85,17 +105,19 @@ impl<'s> Context<'s> {
         }
         for problem in found.problems {
             let span = locate(&problem.range);
-            self.diagnostics.push(problem_diagnostic(problem, span, pointer, document));
+            self.diagnostics
+                .push(problem_diagnostic(problem, span, pointer, document));
         }
         Scalar::new(text, style, segments)
     }
 
     /// Scans a key: any reference (or malformed reference) in it is reported; the key stays text.
+    /// `mapping_pointer` is the pointer of the mapping that holds the key.
     pub(crate) fn key_scalar(
         &mut self,
         text: &str,
         span: &Span,
-        pointer: &str,
+        mapping_pointer: &str,
         document: usize,
         raw_map: impl FnOnce(&str) -> Option<RawMap>,
     ) {
@@ -106,6 +128,9 @@ impl<'s> Context<'s> {
         if found.is_empty() {
             return;
         }
+        let mut pointer = mapping_pointer.to_owned();
+        crate::push_pointer_token(&mut pointer, text);
+        let pointer = pointer.as_str();
         let map = raw_map(text);
         for item in &found.found {
             if let Found::Reference { range, .. } = item {
@@ -120,7 +145,8 @@ impl<'s> Context<'s> {
         }
         for problem in found.problems {
             let span = locate(&self.index, map.as_ref(), &problem.range, span);
-            self.diagnostics.push(problem_diagnostic(problem, span, pointer, document));
+            self.diagnostics
+                .push(problem_diagnostic(problem, span, pointer, document));
         }
     }
 
@@ -129,11 +155,17 @@ impl<'s> Context<'s> {
         if !self.options.credential_check || !credential::is_credential_key(key) {
             return;
         }
-        let NodeKind::Scalar(scalar) = &value.kind else { return };
+        let NodeKind::Scalar(scalar) = &value.kind else {
+            return;
+        };
         if scalar.has_references() || !credential::looks_random(scalar.text()) {
             return;
         }
-        if self.prefixed.iter().any(|(range, _)| contains(&value.span.byte_range, range)) {
+        if self
+            .prefixed
+            .iter()
+            .any(|(range, _)| contains(&value.span.byte_range, range))
+        {
             return; // already reported by its prefix
         }
         self.diagnostics.push(
@@ -144,12 +176,16 @@ impl<'s> Context<'s> {
             )
             .with_pointer(value.pointer.clone())
             .with_document(document)
-            .with_help("store the value with `sigil secrets set NAME` and write `<<secrets.NAME>>` here"),
+            .with_help(
+                "store the value with `sigil secrets set NAME` and write `<<secrets.NAME>>` here",
+            ),
         );
     }
 
     fn check_prefixed(&mut self, span: &Span, pointer: &str, document: usize) {
-        let first = self.prefixed.partition_point(|(range, _)| range.start < span.byte_range.start);
+        let first = self
+            .prefixed
+            .partition_point(|(range, _)| range.start < span.byte_range.start);
         let hits: Vec<(Range<usize>, &'static str)> = self.prefixed[first..]
             .iter()
             .take_while(|(range, _)| range.start < span.byte_range.end)
@@ -176,7 +212,12 @@ fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
 }
 
 /// The raw span of a decoded range; the whole scalar when no map is available.
-fn locate(index: &LineIndex<'_>, map: Option<&RawMap>, range: &Range<usize>, fallback: &Span) -> Span {
+fn locate(
+    index: &LineIndex<'_>,
+    map: Option<&RawMap>,
+    range: &Range<usize>,
+    fallback: &Span,
+) -> Span {
     match map {
         Some((base, map)) if range.end > range.start && range.end <= map.len() => {
             let start = base + map[range.start].0 as usize;
@@ -188,7 +229,9 @@ fn locate(index: &LineIndex<'_>, map: Option<&RawMap>, range: &Range<usize>, fal
 }
 
 fn problem_diagnostic(problem: Problem, span: Span, pointer: &str, document: usize) -> Diagnostic {
-    let mut diagnostic = Diagnostic::new(problem.code, problem.message, span).with_pointer(pointer).with_document(document);
+    let mut diagnostic = Diagnostic::new(problem.code, problem.message, span)
+        .with_pointer(pointer)
+        .with_document(document);
     diagnostic.help = problem.help;
     diagnostic
 }

@@ -9,9 +9,15 @@ use regex::Regex;
 
 /// Well-known credential shapes, each with the label used in messages.
 const PATTERNS: &[(&str, &str)] = &[
-    (r"sk-(?:proj-|ant-[a-z0-9]+-)?[A-Za-z0-9_-]{20,}", "an API secret key (`sk-`)"),
+    (
+        r"sk-(?:proj-|ant-[a-z0-9]+-)?[A-Za-z0-9_-]{20,}",
+        "an API secret key (`sk-`)",
+    ),
     (r"gh[pousr]_[A-Za-z0-9]{36}", "a GitHub token"),
-    (r"github_pat_[A-Za-z0-9_]{22,}", "a GitHub fine-grained token"),
+    (
+        r"github_pat_[A-Za-z0-9_]{22,}",
+        "a GitHub fine-grained token",
+    ),
     (r"(?:AKIA|ASIA)[0-9A-Z]{16}", "an AWS access key id"),
     (r"xox[abposr]-[A-Za-z0-9-]{10,}", "a Slack token"),
     (r"glpat-[A-Za-z0-9_-]{20,}", "a GitLab token"),
@@ -22,7 +28,13 @@ static PREFIXES: LazyLock<Regex> = LazyLock::new(|| {
     // Byte-oriented word boundaries: a token glued to other word characters is not flagged.
     let alternation: Vec<String> = PATTERNS
         .iter()
-        .map(|(pattern, _)| if pattern.starts_with('-') { format!("({pattern})") } else { format!(r"(?-u:\b)({pattern})") })
+        .map(|(pattern, _)| {
+            if pattern.starts_with('-') {
+                format!("({pattern})")
+            } else {
+                format!(r"(?-u:\b)({pattern})")
+            }
+        })
         .collect();
     Regex::new(&alternation.join("|")).expect("valid credential patterns")
 });
@@ -33,7 +45,9 @@ pub(crate) fn find_prefixed(text: &str) -> Vec<(Range<usize>, &'static str)> {
         .captures_iter(text)
         .filter_map(|captures| {
             let whole = captures.get(0)?;
-            let label = (1..captures.len()).find(|&i| captures.get(i).is_some()).map(|i| PATTERNS[i - 1].1)?;
+            let label = (1..captures.len())
+                .find(|&i| captures.get(i).is_some())
+                .map(|i| PATTERNS[i - 1].1)?;
             Some((whole.range(), label))
         })
         .collect()
@@ -44,8 +58,15 @@ pub(crate) fn is_credential_key(key: &str) -> bool {
     if key.len() < 5 {
         return false;
     }
-    let lower = key.to_ascii_lowercase();
-    ["password", "passwd", "token", "secret", "api_key", "apikey", "api-key"].iter().any(|word| lower.contains(word))
+    let key = key.as_bytes();
+    [
+        "password", "passwd", "token", "secret", "api_key", "apikey", "api-key",
+    ]
+    .iter()
+    .any(|word| {
+        key.windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    })
 }
 
 /// Whether a literal value looks like a generated secret: one long token of base64-like
@@ -55,7 +76,10 @@ pub(crate) fn looks_random(value: &str) -> bool {
     if bytes.len() < 16 || bytes.len() > 512 {
         return false;
     }
-    if !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-' | b'.')) {
+    if !bytes
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-' | b'.'))
+    {
         return false;
     }
     let upper = bytes.iter().any(u8::is_ascii_uppercase);
@@ -90,14 +114,23 @@ mod tests {
     use super::*;
 
     fn check_prefixed(text: &str, expected: &[&str]) {
-        let labels: Vec<&str> = find_prefixed(text).into_iter().map(|(_, label)| label).collect();
+        let labels: Vec<&str> = find_prefixed(text)
+            .into_iter()
+            .map(|(_, label)| label)
+            .collect();
         assert_eq!(labels, expected, "{text:?}");
     }
 
     #[test]
     fn prefixes() {
-        check_prefixed("key: sk-proj-abcdefghijklmnopqrstuvwx", &["an API secret key (`sk-`)"]);
-        check_prefixed("ghp_0123456789abcdefghijABCDEFGHIJ012345", &["a GitHub token"]);
+        check_prefixed(
+            "key: sk-proj-abcdefghijklmnopqrstuvwx",
+            &["an API secret key (`sk-`)"],
+        );
+        check_prefixed(
+            "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            &["a GitHub token"],
+        );
         check_prefixed("AKIAIOSFODNN7EXAMPLE", &["an AWS access key id"]);
         check_prefixed("xoxb-123456789012-abcdef", &["a Slack token"]);
         check_prefixed("glpat-abcdefghij0123456789", &["a GitLab token"]);

@@ -202,17 +202,35 @@ mod tests {
     use super::*;
 
     fn check(code: Code, expected: (&str, &str, Severity)) {
-        assert_eq!((code.as_str(), code.name(), code.default_severity()), expected);
+        assert_eq!(
+            (code.as_str(), code.name(), code.default_severity()),
+            expected
+        );
     }
 
     #[test]
     fn table() {
         check(Code::Syntax, ("SIG001", "syntax", Severity::Error));
-        check(Code::MalformedHandle, ("SIG006", "malformed-handle", Severity::Error));
-        check(Code::UnknownSecret, ("SIG101", "unknown-secret", Severity::Error));
-        check(Code::UnsafeShellContext, ("SIG106", "unsafe-shell-context", Severity::Error));
-        check(Code::AmbiguousHeredoc, ("SIG201", "ambiguous-heredoc", Severity::Warning));
-        check(Code::HardcodedCredential, ("SIG202", "hardcoded-credential", Severity::Warning));
+        check(
+            Code::MalformedHandle,
+            ("SIG006", "malformed-handle", Severity::Error),
+        );
+        check(
+            Code::UnknownSecret,
+            ("SIG101", "unknown-secret", Severity::Error),
+        );
+        check(
+            Code::UnsafeShellContext,
+            ("SIG106", "unsafe-shell-context", Severity::Error),
+        );
+        check(
+            Code::AmbiguousHeredoc,
+            ("SIG201", "ambiguous-heredoc", Severity::Warning),
+        );
+        check(
+            Code::HardcodedCredential,
+            ("SIG202", "hardcoded-credential", Severity::Warning),
+        );
         assert_eq!(Code::ALL.len(), 14);
     }
 }

@@ -3,7 +3,7 @@
 //! (`\u003c\u003csecrets.x>>`) is scanned once decoded and located at the raw `\u003c`.
 
 use crate::context::Context;
-use crate::{Document, Entry, Key, Node, NodeKind, ScalarStyle, push_pointer_token};
+use crate::{Document, Entry, Key, Node, NodeKind, ScalarStyle};
 
 const MAX_DEPTH: usize = 256;
 
@@ -11,7 +11,12 @@ const MAX_DEPTH: usize = 256;
 /// document.
 pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str) -> Vec<Document> {
     let start = if source.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut reader = Reader { ctx, source, bytes: source.as_bytes(), at: start };
+    let mut reader = Reader {
+        ctx,
+        source,
+        bytes: source.as_bytes(),
+        at: start,
+    };
     match reader.document() {
         Ok(root) => vec![Document { root, index: 0 }],
         Err(Stop) => Vec::new(),
@@ -73,10 +78,24 @@ impl Reader<'_, '_> {
                 let (text, end) = self.string()?;
                 let span = self.ctx.span(start..end);
                 let source = self.source;
-                let scalar = self.ctx.value_scalar(text, ScalarStyle::JsonString, &span, &pointer, 0, |_| {
-                    decode_string(source, start).ok().map(|(_, map, _)| (start + 1, map))
-                });
-                Ok(Node { kind: NodeKind::Scalar(scalar), span, pointer, tag: None })
+                let scalar = self.ctx.value_scalar(
+                    text,
+                    ScalarStyle::JsonString,
+                    &span,
+                    &pointer,
+                    0,
+                    |_| {
+                        decode_string(source, start)
+                            .ok()
+                            .map(|(_, map, _)| (start + 1, map))
+                    },
+                );
+                Ok(Node {
+                    kind: NodeKind::Scalar(scalar),
+                    span,
+                    pointer,
+                    tag: None,
+                })
             }
             Some(b't') => self.literal("true", ScalarStyle::JsonBool, pointer),
             Some(b'f') => self.literal("false", ScalarStyle::JsonBool, pointer),
@@ -101,7 +120,12 @@ impl Reader<'_, '_> {
         let text = self.source[start..self.at].to_owned();
         let len = text.len();
         let scalar = crate::Scalar::new(text, style, vec![crate::Segment::Text(0..len)]);
-        Node { kind: NodeKind::Scalar(scalar), span, pointer, tag: None }
+        Node {
+            kind: NodeKind::Scalar(scalar),
+            span,
+            pointer,
+            tag: None,
+        }
     }
 
     fn number(&mut self, pointer: String) -> Result<Node, Stop> {
@@ -188,14 +212,18 @@ impl Reader<'_, '_> {
                 let key_start = self.at;
                 let (key_text, key_end) = self.string()?;
                 let key_span = self.ctx.span(key_start..key_end);
-                let mut value_pointer = pointer.clone();
-                push_pointer_token(&mut value_pointer, &key_text);
+                let value_pointer = crate::tree::child_pointer(&pointer, &key_text);
                 let source = self.source;
-                self.ctx.key_scalar(&key_text, &key_span, &value_pointer, 0, |_| {
-                    decode_string(source, key_start).ok().map(|(_, map, _)| (key_start + 1, map))
+                self.ctx.key_scalar(&key_text, &key_span, &pointer, 0, |_| {
+                    decode_string(source, key_start)
+                        .ok()
+                        .map(|(_, map, _)| (key_start + 1, map))
                 });
                 if let Some(first) = entries.iter().find(|entry| entry.key.text == key_text) {
-                    let note = format!("first defined at line {}, column {}", first.key.span.line, first.key.span.column);
+                    let note = format!(
+                        "first defined at line {}, column {}",
+                        first.key.span.line, first.key.span.column
+                    );
                     self.ctx.diagnostics.push(
                         crate::Diagnostic::new(crate::Code::DuplicateKey, format!("duplicate key `{key_text}`"), key_span.clone())
                             .with_pointer(value_pointer.clone())
@@ -212,7 +240,15 @@ impl Reader<'_, '_> {
                 self.skip_whitespace();
                 let value = self.value(value_pointer, depth + 1)?;
                 self.ctx.check_named_credential(&key_text, &value, 0);
-                entries.push(Entry { key: Key { text: key_text, span: key_span, style: ScalarStyle::JsonString }, value, merged: false });
+                entries.push(Entry {
+                    key: Key {
+                        text: key_text,
+                        span: key_span,
+                        style: ScalarStyle::JsonString,
+                    },
+                    value,
+                    merged: false,
+                });
                 self.skip_whitespace();
                 match self.bytes.get(self.at) {
                     Some(b',') => self.at += 1,
@@ -225,7 +261,12 @@ impl Reader<'_, '_> {
             }
         }
         let span = self.ctx.span(start..self.at);
-        Ok(Node { kind: NodeKind::Mapping(entries), span, pointer, tag: None })
+        Ok(Node {
+            kind: NodeKind::Mapping(entries),
+            span,
+            pointer,
+            tag: None,
+        })
     }
 
     fn array(&mut self, pointer: String, depth: usize) -> Result<Node, Stop> {
@@ -252,7 +293,12 @@ impl Reader<'_, '_> {
             }
         }
         let span = self.ctx.span(start..self.at);
-        Ok(Node { kind: NodeKind::Sequence(items), span, pointer, tag: None })
+        Ok(Node {
+            kind: NodeKind::Sequence(items),
+            span,
+            pointer,
+            tag: None,
+        })
     }
 }
 
@@ -261,7 +307,10 @@ impl Reader<'_, '_> {
 /// the closing quote. Errors carry the
 /// offset and message of the first problem.
 #[allow(clippy::type_complexity)]
-fn decode_string(source: &str, start: usize) -> Result<(String, Vec<(u32, u32)>, usize), (usize, &'static str)> {
+fn decode_string(
+    source: &str,
+    start: usize,
+) -> Result<(String, Vec<(u32, u32)>, usize), (usize, &'static str)> {
     let base = start + 1;
     let bytes = source.as_bytes();
     let mut text = String::new();
@@ -269,12 +318,16 @@ fn decode_string(source: &str, start: usize) -> Result<(String, Vec<(u32, u32)>,
     let mut i = base;
     let rel = |at: usize| (at - base) as u32;
     loop {
-        let Some(&b) = bytes.get(i) else { return Err((i, "unterminated JSON string")) };
+        let Some(&b) = bytes.get(i) else {
+            return Err((i, "unterminated JSON string"));
+        };
         match b {
             b'"' => return Ok((text, map, i)),
             b'\\' => {
                 let escape_start = i;
-                let Some(&e) = bytes.get(i + 1) else { return Err((i, "unterminated JSON string")) };
+                let Some(&e) = bytes.get(i + 1) else {
+                    return Err((i, "unterminated JSON string"));
+                };
                 let c = match e {
                     b'"' => '"',
                     b'\\' => '\\',
@@ -285,10 +338,13 @@ fn decode_string(source: &str, start: usize) -> Result<(String, Vec<(u32, u32)>,
                     b'r' => '\r',
                     b't' => '\t',
                     b'u' => {
-                        let high = hex4(bytes, i + 2).ok_or((i, "invalid `\\u` escape: expected four hex digits"))?;
+                        let high = hex4(bytes, i + 2)
+                            .ok_or((i, "invalid `\\u` escape: expected four hex digits"))?;
                         i += 6;
                         if (0xD800..0xDC00).contains(&high) {
-                            let low = if bytes.get(i) == Some(&b'\\') && bytes.get(i + 1) == Some(&b'u') {
+                            let low = if bytes.get(i) == Some(&b'\\')
+                                && bytes.get(i + 1) == Some(&b'u')
+                            {
                                 hex4(bytes, i + 2)
                             } else {
                                 None
@@ -297,9 +353,15 @@ fn decode_string(source: &str, start: usize) -> Result<(String, Vec<(u32, u32)>,
                                 Some(low) if (0xDC00..0xE000).contains(&low) => {
                                     i += 6;
                                     let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                                    char::from_u32(code).ok_or((escape_start, "invalid surrogate pair"))?
+                                    char::from_u32(code)
+                                        .ok_or((escape_start, "invalid surrogate pair"))?
                                 }
-                                _ => return Err((escape_start, "unpaired surrogate in a `\\u` escape")),
+                                _ => {
+                                    return Err((
+                                        escape_start,
+                                        "unpaired surrogate in a `\\u` escape",
+                                    ));
+                                }
                             }
                         } else if (0xDC00..0xE000).contains(&high) {
                             return Err((escape_start, "unpaired surrogate in a `\\u` escape"));
@@ -313,7 +375,10 @@ fn decode_string(source: &str, start: usize) -> Result<(String, Vec<(u32, u32)>,
                     i += 2;
                 }
                 text.push(c);
-                map.extend(std::iter::repeat_n((rel(escape_start), rel(i)), c.len_utf8()));
+                map.extend(std::iter::repeat_n(
+                    (rel(escape_start), rel(i)),
+                    c.len_utf8(),
+                ));
             }
             0..=0x1f => return Err((i, "control character in a JSON string: escape it")),
             _ => {

@@ -48,11 +48,16 @@ pub use crate::diagnostic::{Code, Diagnostic, Severity};
 pub use crate::options::{Dialect, Format, ParseOptions};
 pub use crate::span::{LineIndex, Span};
 pub use crate::tree::{
-    CoreType, Document, Entry, Key, Node, NodeKind, Part, Reference, ReferenceForm, ReferenceKind, References, Scalar,
-    ScalarStyle, Scope, Segment, push_pointer_token,
+    CoreType, Document, Entry, Key, Node, NodeKind, Part, Reference, ReferenceForm, ReferenceKind,
+    References, Scalar, ScalarStyle, Scope, Segment, push_pointer_token,
 };
 
 use crate::context::Context;
+
+/// The README's Rust examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// What [`parse`] found: the documents it could read and every diagnostic, in source order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,7 +88,11 @@ pub fn parse(source: &str, options: &ParseOptions) -> Parsed {
     let format = match options.format {
         Format::Auto => {
             let trimmed = source.trim_start_matches('\u{feff}').trim_start();
-            if trimmed.starts_with(['{', '[']) && json::is_json(source) { Format::Json } else { Format::Yaml }
+            if trimmed.starts_with(['{', '[']) && json::is_json(source) {
+                Format::Json
+            } else {
+                Format::Yaml
+            }
         }
         format => format,
     };
@@ -93,7 +102,9 @@ pub fn parse(source: &str, options: &ParseOptions) -> Parsed {
         _ => {
             // The YAML library is safe Rust and well tested; should it ever panic, that is one
             // SIG001 for this file, not a crash of the whole check.
-            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| yaml::read(&mut ctx, source)));
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                yaml::read(&mut ctx, source)
+            }));
             match read {
                 Ok(documents) => documents,
                 Err(_) => {
@@ -106,7 +117,10 @@ pub fn parse(source: &str, options: &ParseOptions) -> Parsed {
     };
     let mut diagnostics = ctx.diagnostics;
     diagnostics.sort_by_key(|d| (d.span.byte_range.start, d.code));
-    Parsed { documents, diagnostics }
+    Parsed {
+        documents,
+        diagnostics,
+    }
 }
 
 /// Parses raw bytes: text that is not UTF-8 is one SIG001 at the first invalid byte.
@@ -118,7 +132,13 @@ pub fn parse_bytes(bytes: &[u8], options: &ParseOptions) -> Parsed {
             let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
             let index = LineIndex::new(prefix);
             let (line, column) = index.position(valid);
-            let span = Span { byte_range: valid..valid + 1, line, column, end_line: line, end_column: column + 1 };
+            let span = Span {
+                byte_range: valid..valid + 1,
+                line,
+                column,
+                end_line: line,
+                end_column: column + 1,
+            };
             Parsed {
                 documents: Vec::new(),
                 diagnostics: vec![Diagnostic::new(

@@ -29,7 +29,12 @@ impl Format {
     /// The format a file name implies: `.json` is JSON, `.yml` and `.yaml` are YAML, anything
     /// else is [`Format::Auto`].
     pub fn from_path(path: &std::path::Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("json") => Format::Json,
             Some("yml" | "yaml") => Format::Yaml,
             _ => Format::Auto,
@@ -51,7 +56,11 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> ParseOptions {
-        ParseOptions { dialect: Dialect::Angle, format: Format::Auto, credential_check: true }
+        ParseOptions {
+            dialect: Dialect::Angle,
+            format: Format::Auto,
+            credential_check: true,
+        }
     }
 }
 

@@ -15,9 +15,16 @@ use crate::{Code, Dialect, ReferenceForm, ReferenceKind, Scope};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Found {
     /// A reference covering `range`.
-    Reference { range: Range<usize>, kind: ReferenceKind, form: ReferenceForm },
+    Reference {
+        range: Range<usize>,
+        kind: ReferenceKind,
+        form: ReferenceForm,
+    },
     /// The escape `<<'<<'>>` covering `range`; `literal` is the `<<` it stands for.
-    Escape { range: Range<usize>, literal: Range<usize> },
+    Escape {
+        range: Range<usize>,
+        literal: Range<usize>,
+    },
 }
 
 impl Found {
@@ -59,20 +66,32 @@ struct Delimiters {
     escape: &'static str,
 }
 
-const ANGLE: Delimiters =
-    Delimiters { open_byte: b'<', open: "<<", close: ">>", secrets: "<<secrets.", escape: "<<'<<'>>" };
-const BRACES: Delimiters =
-    Delimiters { open_byte: b'{', open: "{{", close: "}}", secrets: "{{secrets.", escape: "{{'{{'}}" };
+const ANGLE: Delimiters = Delimiters {
+    open_byte: b'<',
+    open: "<<",
+    close: ">>",
+    secrets: "<<secrets.",
+    escape: "<<'<<'>>",
+};
+const BRACES: Delimiters = Delimiters {
+    open_byte: b'{',
+    open: "{{",
+    close: "}}",
+    secrets: "{{secrets.",
+    escape: "{{'{{'}}",
+};
 
 const HANDLE_PREFIX: &str = "$secret:";
 
 /// Cheap test: can this text hold anything the scanner reports?
 pub(crate) fn might_contain(text: &str, dialect: Dialect) -> bool {
-    let open = match dialect {
-        Dialect::Braces => "{{",
-        _ => "<<",
+    let (open, byte) = match dialect {
+        Dialect::Braces => ("{{", b'{'),
+        _ => ("<<", b'<'),
     };
-    text.contains(open) || text.contains(HANDLE_PREFIX)
+    // Most values hold neither byte: one SIMD pass rejects them.
+    memchr::memchr2(byte, b'$', text.as_bytes()).is_some()
+        && (text.contains(open) || text.contains(HANDLE_PREFIX))
 }
 
 /// Scans decoded scalar text for references.
@@ -81,7 +100,12 @@ pub(crate) fn scan(text: &str, dialect: Dialect) -> Scan {
         Dialect::Braces => &BRACES,
         _ => &ANGLE,
     };
-    let mut scanner = Scanner { text, d: delimiters, angle: delimiters.open_byte == b'<', out: Scan::default() };
+    let mut scanner = Scanner {
+        text,
+        d: delimiters,
+        angle: delimiters.open_byte == b'<',
+        out: Scan::default(),
+    };
     scanner.run();
     scanner.out
 }
@@ -98,7 +122,10 @@ impl Scanner<'_> {
         let bytes = self.text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            let Some(offset) = bytes[i..].iter().position(|&b| b == self.d.open_byte || b == b'$') else {
+            let Some(offset) = bytes[i..]
+                .iter()
+                .position(|&b| b == self.d.open_byte || b == b'$')
+            else {
                 break;
             };
             let j = i + offset;
@@ -106,7 +133,10 @@ impl Scanner<'_> {
                 i = self.dollar(j);
                 continue;
             }
-            let run = bytes[j..].iter().take_while(|&&b| b == self.d.open_byte).count();
+            let run = bytes[j..]
+                .iter()
+                .take_while(|&&b| b == self.d.open_byte)
+                .count();
             // `<<` right after `<` starts no reference: after a here-string `<<<`, exactly two more
             // `<` start one (`cat <<<<<secrets.x>>`); any other run is shell syntax.
             let start = match run {
@@ -131,15 +161,22 @@ impl Scanner<'_> {
                 None => self.text.len(),
             };
         }
-        let Some(after) = rest.strip_prefix(HANDLE_PREFIX) else { return j + 1 };
+        let Some(after) = rest.strip_prefix(HANDLE_PREFIX) else {
+            return j + 1;
+        };
         let token_start = j + HANDLE_PREFIX.len();
         if let Ok((remaining, _)) = handle_token(after) {
-            let boundary = remaining.chars().next().is_none_or(|c| !is_base64url(c) && c != '.');
+            let boundary = remaining
+                .chars()
+                .next()
+                .is_none_or(|c| !is_base64url(c) && c != '.');
             if boundary {
                 let end = self.text.len() - remaining.len();
                 self.out.found.push(Found::Reference {
                     range: j..end,
-                    kind: ReferenceKind::Handle { token: self.text[j..end].to_owned() },
+                    kind: ReferenceKind::Handle {
+                        token: self.text[j..end].to_owned(),
+                    },
                     form: ReferenceForm::Handle,
                 });
                 return end;
@@ -167,7 +204,10 @@ impl Scanner<'_> {
         }
         if rest.starts_with(self.d.escape) {
             let len = self.d.escape.len();
-            self.out.found.push(Found::Escape { range: p..p + len, literal: p + 3..p + 5 });
+            self.out.found.push(Found::Escape {
+                range: p..p + len,
+                literal: p + 3..p + 5,
+            });
             return p + len;
         }
         let after = &rest[2..];
@@ -175,8 +215,12 @@ impl Scanner<'_> {
             let trimmed = after.trim_start_matches([' ', '\t']);
             if trimmed.starts_with("secrets.") {
                 let name_start = text.len() - trimmed.len() + "secrets.".len();
-                let name = secret_name(&text[name_start..]).map(|(_, n)| n).unwrap_or("NAME");
-                let end = self.close_on_line(p + 2).map_or(name_start + name.len(), |k| k + 2);
+                let name = secret_name(&text[name_start..])
+                    .map(|(_, n)| n)
+                    .unwrap_or("NAME");
+                let end = self
+                    .close_on_line(p + 2)
+                    .map_or(name_start + name.len(), |k| k + 2);
                 let fixed = format!("{}secrets.{name}{}", self.d.open, self.d.close);
                 self.problem(
                     p..end,
@@ -195,8 +239,15 @@ impl Scanner<'_> {
                     // `<<EOF>>log` with `EOF` alone on a later line: a heredoc, left as text.
                     return end;
                 }
-                let kind = ReferenceKind::Secret { name: key.to_owned(), scope: None };
-                self.out.found.push(Found::Reference { range: p..end, kind, form: ReferenceForm::Bare });
+                let kind = ReferenceKind::Secret {
+                    name: key.to_owned(),
+                    scope: None,
+                };
+                self.out.found.push(Found::Reference {
+                    range: p..end,
+                    kind,
+                    form: ReferenceForm::Bare,
+                });
                 if self.angle && looks_like_heredoc(key, &text[end..]) {
                     self.problem(
                         p..end,
@@ -217,7 +268,8 @@ impl Scanner<'_> {
     fn secret(&mut self, p: usize) -> usize {
         let text = self.text;
         let name_start = p + self.d.secrets.len();
-        let (after_name, name) = secret_name(&text[name_start..]).unwrap_or((&text[name_start..], ""));
+        let (after_name, name) =
+            secret_name(&text[name_start..]).unwrap_or((&text[name_start..], ""));
         let name_end = name_start + name.len();
         if name.is_empty() {
             let end = self.close_on_line(name_start).map_or(name_start, |k| k + 2);
@@ -235,20 +287,38 @@ impl Scanner<'_> {
         }
         if let Some(remaining) = after_name.strip_prefix(self.d.close) {
             let end = text.len() - remaining.len();
-            let kind = ReferenceKind::Secret { name: name.to_owned(), scope: None };
-            self.out.found.push(Found::Reference { range: p..end, kind, form: ReferenceForm::Secrets });
+            let kind = ReferenceKind::Secret {
+                name: name.to_owned(),
+                scope: None,
+            };
+            self.out.found.push(Found::Reference {
+                range: p..end,
+                kind,
+                form: ReferenceForm::Secrets,
+            });
             return end;
         }
         if let Some(scoped) = after_name.strip_prefix('@') {
-            let (remaining, scope_name) =
-                take_while::<_, _, nom::error::Error<&str>>(|c: char| c.is_ascii_alphanumeric() || c == '_')(scoped)
-                    .unwrap_or((scoped, ""));
+            let (remaining, scope_name) = take_while::<_, _, nom::error::Error<&str>>(|c: char| {
+                c.is_ascii_alphanumeric() || c == '_'
+            })(scoped)
+            .unwrap_or((scoped, ""));
             let scope_end = text.len() - remaining.len();
-            match (Scope::from_name(scope_name), remaining.strip_prefix(self.d.close)) {
+            match (
+                Scope::from_name(scope_name),
+                remaining.strip_prefix(self.d.close),
+            ) {
                 (Some(scope), Some(remaining)) => {
                     let end = text.len() - remaining.len();
-                    let kind = ReferenceKind::Secret { name: name.to_owned(), scope: Some(scope) };
-                    self.out.found.push(Found::Reference { range: p..end, kind, form: ReferenceForm::Secrets });
+                    let kind = ReferenceKind::Secret {
+                        name: name.to_owned(),
+                        scope: Some(scope),
+                    };
+                    self.out.found.push(Found::Reference {
+                        range: p..end,
+                        kind,
+                        form: ReferenceForm::Secrets,
+                    });
                     return end;
                 }
                 (None, _) => {
@@ -257,7 +327,9 @@ impl Scanner<'_> {
                         p..end,
                         Code::MalformedReference,
                         format!("unknown scope `{scope_name}` in the reference to `{name}`"),
-                        Some("the scope is one of `@workspace`, `@pipeline`, `@personal`".to_owned()),
+                        Some(
+                            "the scope is one of `@workspace`, `@pipeline`, `@personal`".to_owned(),
+                        ),
                     );
                     return end;
                 }
@@ -277,7 +349,10 @@ impl Scanner<'_> {
                 let message = if c.is_whitespace() {
                     "spaces inside a reference".to_owned()
                 } else {
-                    format!("unexpected character `{}` in the reference to `{name}`", c.escape_default())
+                    format!(
+                        "unexpected character `{}` in the reference to `{name}`",
+                        c.escape_default()
+                    )
                 };
                 self.problem(
                     p..k + 2,
@@ -294,8 +369,14 @@ impl Scanner<'_> {
                 self.problem(
                     p..at,
                     Code::UnterminatedReference,
-                    format!("unterminated reference to `{name}`: no `{}` after the name", self.d.close),
-                    Some(format!("close it: `{}secrets.{name}{}`", self.d.open, self.d.close)),
+                    format!(
+                        "unterminated reference to `{name}`: no `{}` after the name",
+                        self.d.close
+                    ),
+                    Some(format!(
+                        "close it: `{}secrets.{name}{}`",
+                        self.d.open, self.d.close
+                    )),
                 );
                 at
             }
@@ -312,27 +393,39 @@ impl Scanner<'_> {
     /// Whether `key` stands alone (after optional tabs) on a later line of the text.
     fn heredoc_terminated(&self, key: &str, from: usize) -> bool {
         let rest = &self.text[from..];
-        let Some(newline) = rest.find('\n') else { return false };
+        let Some(newline) = rest.find('\n') else {
+            return false;
+        };
         let later = &rest[newline + 1..];
         if !later.contains(key) {
             return false;
         }
-        later.split('\n').any(|line| line.trim_start_matches('\t').trim_end_matches('\r') == key)
+        later
+            .split('\n')
+            .any(|line| line.trim_start_matches('\t').trim_end_matches('\r') == key)
     }
 
     fn problem(&mut self, range: Range<usize>, code: Code, message: String, help: Option<String>) {
-        self.out.problems.push(Problem { range, code, message, help });
+        self.out.problems.push(Problem {
+            range,
+            code,
+            message,
+            help,
+        });
     }
 }
 
 /// Delimiter words conventionally used for heredocs.
-const HEREDOC_WORDS: &[&str] = &["EOF", "EOT", "EOL", "EOM", "END", "HEREDOC", "HERE", "DONE", "STOP", "MARKER", "DATA"];
+const HEREDOC_WORDS: &[&str] = &[
+    "EOF", "EOT", "EOL", "EOM", "END", "HEREDOC", "HERE", "DONE", "STOP", "MARKER", "DATA",
+];
 
 /// A short form followed by a file name (`<<WORD>>log`) or spelled like a heredoc delimiter could
 /// be the bash `<<WORD >>file` that is missing its terminator.
 fn looks_like_heredoc(key: &str, after: &str) -> bool {
-    let redirect_target =
-        after.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '~' | '$' | '-'));
+    let redirect_target = after.chars().next().is_some_and(|c| {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '~' | '$' | '-')
+    });
     redirect_target || HEREDOC_WORDS.contains(&key)
 }
 
@@ -360,7 +453,13 @@ fn short_key(input: &str) -> IResult<&str, &str> {
 
 /// The handle token after `$secret:`: `v1.PAYLOAD.MAC`, base64url payload and MAC.
 fn handle_token(input: &str) -> IResult<&str, &str> {
-    recognize((tag("v1."), take_while1(is_base64url), char('.'), take_while1(is_base64url))).parse(input)
+    recognize((
+        tag("v1."),
+        take_while1(is_base64url),
+        char('.'),
+        take_while1(is_base64url),
+    ))
+    .parse(input)
 }
 
 #[cfg(test)]
@@ -377,7 +476,10 @@ mod tests {
             .map(|found| match found {
                 Found::Reference { range, kind, form } => {
                     let what = match kind {
-                        ReferenceKind::Secret { name, scope: Some(scope) } => format!("{name}@{}", scope.as_str()),
+                        ReferenceKind::Secret {
+                            name,
+                            scope: Some(scope),
+                        } => format!("{name}@{}", scope.as_str()),
                         ReferenceKind::Secret { name, scope: None } => name.clone(),
                         ReferenceKind::Handle { token } => token.clone(),
                     };
@@ -386,7 +488,11 @@ mod tests {
                 Found::Escape { literal, .. } => format!("escape {literal:?}"),
             })
             .collect();
-        lines.extend(scan.problems.iter().map(|p| format!("{} {:?}", p.code, p.range)));
+        lines.extend(
+            scan.problems
+                .iter()
+                .map(|p| format!("{} {:?}", p.code, p.range)),
+        );
         lines
     }
 
@@ -401,9 +507,21 @@ mod tests {
     #[test]
     fn secrets_form() {
         check("<<secrets.x>>", &["ref secrets x 0..13"]);
-        check("a <<secrets.db.pass-word_2>> b", &["ref secrets db.pass-word_2 2..28"]);
-        check("<<secrets.x@workspace>>", &["ref secrets x@workspace 0..23"]);
-        check("<<secrets.x@pipeline>><<secrets.y@personal>>", &["ref secrets x@pipeline 0..22", "ref secrets y@personal 22..44"]);
+        check(
+            "a <<secrets.db.pass-word_2>> b",
+            &["ref secrets db.pass-word_2 2..28"],
+        );
+        check(
+            "<<secrets.x@workspace>>",
+            &["ref secrets x@workspace 0..23"],
+        );
+        check(
+            "<<secrets.x@pipeline>><<secrets.y@personal>>",
+            &[
+                "ref secrets x@pipeline 0..22",
+                "ref secrets y@personal 22..44",
+            ],
+        );
         check("\"<<secrets.x>>\"", &["ref secrets x 1..14"]);
     }
 
@@ -459,7 +577,10 @@ mod tests {
     #[test]
     fn ambiguous_heredoc() {
         check("cat <<EOF>>log", &["ref bare EOF 4..11", "SIG201 4..11"]);
-        check("x=<<TOKEN>>suffix", &["ref bare TOKEN 2..11", "SIG201 2..11"]);
+        check(
+            "x=<<TOKEN>>suffix",
+            &["ref bare TOKEN 2..11", "SIG201 2..11"],
+        );
         check("x=<<TOKEN>> y", &["ref bare TOKEN 2..11"]);
     }
 
@@ -471,8 +592,14 @@ mod tests {
 
     #[test]
     fn handles() {
-        check("$secret:v1.abc_-9.MAC0", &["ref handle $secret:v1.abc_-9.MAC0 0..22"]);
-        check("Bearer $secret:v1.a.b", &["ref handle $secret:v1.a.b 7..21"]);
+        check(
+            "$secret:v1.abc_-9.MAC0",
+            &["ref handle $secret:v1.abc_-9.MAC0 0..22"],
+        );
+        check(
+            "Bearer $secret:v1.a.b",
+            &["ref handle $secret:v1.a.b 7..21"],
+        );
         check("$secret:v1.a.b.c", &["SIG006 0..16"]);
         check("$secret:nope", &["SIG006 0..12"]);
         check("echo $secret:nope", &[]);

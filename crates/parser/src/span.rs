@@ -50,25 +50,26 @@ impl<'a> LineIndex<'a> {
         let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
         let mut ascii = Vec::with_capacity(bytes.len() / 32 + 1);
         starts.push(first);
-        let mut line_ascii = true;
-        let mut i = first;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b == b'\n' || b == b'\r' {
-                let next = if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') { i + 2 } else { i + 1 };
-                ascii.push(line_ascii);
-                line_ascii = true;
-                starts.push(next);
-                i = next;
-                continue;
+        let mut line_start = first;
+        for at in memchr::memchr2_iter(b'\n', b'\r', &bytes[first..]).map(|i| i + first) {
+            if at < line_start {
+                continue; // the `\n` of a CRLF already handled
             }
-            if b >= 0x80 {
-                line_ascii = false;
-            }
-            i += 1;
+            let next = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                at + 2
+            } else {
+                at + 1
+            };
+            ascii.push(bytes[line_start..at].is_ascii());
+            starts.push(next);
+            line_start = next;
         }
-        ascii.push(line_ascii);
-        LineIndex { text, starts, ascii }
+        ascii.push(bytes[line_start..].is_ascii());
+        LineIndex {
+            text,
+            starts,
+            ascii,
+        }
     }
 
     /// The text this index was built for.
@@ -103,12 +104,48 @@ impl<'a> LineIndex<'a> {
     pub fn span(&self, range: Range<usize>) -> Span {
         let (line, column) = self.position(range.start);
         let (end_line, end_column) = self.position(range.end);
-        Span { byte_range: range, line, column, end_line, end_column }
+        Span {
+            byte_range: range,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+
+    /// The span from 1-based lines and 0-based character columns of both ends (the YAML event
+    /// parser's convention), without searching for the lines.
+    pub(crate) fn span_at(&self, start: (usize, usize), end: (usize, usize)) -> Span {
+        let from = self.offset_of(start.0, start.1);
+        let to = self.offset_of(end.0, end.1);
+        if self.starts.get(start.0.wrapping_sub(1)).is_none()
+            || self.starts.get(end.0.wrapping_sub(1)).is_none()
+        {
+            return self.span(from..to);
+        }
+        // Columns past a line's end (a span ending at a line break) are clamped like offsets.
+        let column = |line: usize, offset: usize| {
+            let start = self.starts[line - 1];
+            if self.ascii[line - 1] {
+                offset - start + 1
+            } else {
+                self.text[start..offset].chars().count() + 1
+            }
+        };
+        Span {
+            byte_range: from..to,
+            line: start.0,
+            column: column(start.0, from),
+            end_line: end.0,
+            end_column: column(end.0, to),
+        }
     }
 
     /// The text of a 1-based line, without its line break (empty past the end).
     pub fn line_text(&self, line: usize) -> &'a str {
-        let Some(&start) = self.starts.get(line.wrapping_sub(1)) else { return "" };
+        let Some(&start) = self.starts.get(line.wrapping_sub(1)) else {
+            return "";
+        };
         let end = self.starts.get(line).copied().unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
@@ -116,7 +153,9 @@ impl<'a> LineIndex<'a> {
     /// Byte offset of a 1-based line and a 0-based column counted in characters (the
     /// convention of the YAML event parser); clamped to the line's end.
     pub(crate) fn offset_of(&self, line: usize, column0: usize) -> usize {
-        let Some(&start) = self.starts.get(line.wrapping_sub(1)) else { return self.text.len() };
+        let Some(&start) = self.starts.get(line.wrapping_sub(1)) else {
+            return self.text.len();
+        };
         let end = self.starts.get(line).copied().unwrap_or(self.text.len());
         if self.ascii[line - 1] {
             return (start + column0).min(end);
@@ -140,7 +179,11 @@ mod tests {
     use super::*;
 
     fn check(text: &str, offset: usize, expected: (usize, usize)) {
-        assert_eq!(LineIndex::new(text).position(offset), expected, "{text:?} at {offset}");
+        assert_eq!(
+            LineIndex::new(text).position(offset),
+            expected,
+            "{text:?} at {offset}"
+        );
     }
 
     #[test]

@@ -157,7 +157,11 @@ pub enum Part<'a> {
 
 impl Scalar {
     pub(crate) fn new(text: String, style: ScalarStyle, segments: Vec<Segment>) -> Scalar {
-        Scalar { text, style, segments }
+        Scalar {
+            text,
+            style,
+            segments,
+        }
     }
 
     /// The decoded text exactly as the file holds it (references still written out).
@@ -185,7 +189,9 @@ impl Scalar {
 
     /// Whether any segment is a reference.
     pub fn has_references(&self) -> bool {
-        self.segments.iter().any(|s| matches!(s, Segment::Reference(_)))
+        self.segments
+            .iter()
+            .any(|s| matches!(s, Segment::Reference(_)))
     }
 
     /// The value with references left out and escapes applied: what the scalar means when it
@@ -229,10 +235,18 @@ fn core_schema_type(text: &str) -> CoreType {
     }
     let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
     if let Some(rest) = text.strip_prefix("0o") {
-        return if digits(rest, 8) { CoreType::Int } else { CoreType::String };
+        return if digits(rest, 8) {
+            CoreType::Int
+        } else {
+            CoreType::String
+        };
     }
     if let Some(rest) = text.strip_prefix("0x") {
-        return if digits(rest, 16) { CoreType::Int } else { CoreType::String };
+        return if digits(rest, 16) {
+            CoreType::Int
+        } else {
+            CoreType::String
+        };
     }
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     if digits(unsigned, 10) {
@@ -251,7 +265,11 @@ fn core_schema_type(text: &str) -> CoreType {
         None => digits(mantissa, 10),
     };
     let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e), 10));
-    if mantissa_ok && exponent_ok { CoreType::Float } else { CoreType::String }
+    if mantissa_ok && exponent_ok {
+        CoreType::Float
+    } else {
+        CoreType::String
+    }
 }
 
 /// A located reference to a secret (or a store handle).
@@ -379,7 +397,10 @@ impl Node {
         for token in pointer_tokens(pointer)? {
             node = match &mut node.kind {
                 NodeKind::Mapping(entries) => {
-                    &mut entries.iter_mut().find(|entry| entry.key.text == token)?.value
+                    &mut entries
+                        .iter_mut()
+                        .find(|entry| entry.key.text == token)?
+                        .value
                 }
                 NodeKind::Sequence(items) => items.get_mut(parse_index(&token)?)?,
                 NodeKind::Scalar(_) => return None,
@@ -414,7 +435,10 @@ impl Node {
 
     /// Every reference in this subtree, in document order.
     pub fn references(&self) -> References<'_> {
-        References { stack: vec![self], segments: [].iter() }
+        References {
+            stack: vec![self],
+            segments: [].iter(),
+        }
     }
 
     /// Gives this subtree a new pointer prefix (for copies made by aliases and merge keys).
@@ -482,7 +506,8 @@ impl<'a> Iterator for References<'a> {
             let node = self.stack.pop()?;
             match &node.kind {
                 NodeKind::Mapping(entries) => {
-                    self.stack.extend(entries.iter().rev().map(|entry| &entry.value));
+                    self.stack
+                        .extend(entries.iter().rev().map(|entry| &entry.value));
                 }
                 NodeKind::Sequence(items) => self.stack.extend(items.iter().rev()),
                 NodeKind::Scalar(scalar) => self.segments = scalar.segments.iter(),
@@ -493,6 +518,7 @@ impl<'a> Iterator for References<'a> {
 
 /// Appends one RFC 6901 token to a pointer (`~` as `~0`, `/` as `~1`).
 pub fn push_pointer_token(pointer: &mut String, token: &str) {
+    pointer.reserve(token.len() + 1);
     pointer.push('/');
     if token.contains(['~', '/']) {
         pointer.push_str(&token.replace('~', "~0").replace('/', "~1"));
@@ -501,16 +527,34 @@ pub fn push_pointer_token(pointer: &mut String, token: &str) {
     }
 }
 
+/// The pointer of a child: `parent` and one token, allocated once.
+pub(crate) fn child_pointer(parent: &str, token: &str) -> String {
+    let mut pointer = String::with_capacity(parent.len() + token.len() + 1);
+    pointer.push_str(parent);
+    push_pointer_token(&mut pointer, token);
+    pointer
+}
+
 fn pointer_tokens(pointer: &str) -> Option<impl Iterator<Item = String> + '_> {
     if pointer.is_empty() {
         return Some(None.into_iter().flatten());
     }
     let rest = pointer.strip_prefix('/')?;
-    Some(Some(rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~"))).into_iter().flatten())
+    Some(
+        Some(
+            rest.split('/')
+                .map(|t| t.replace("~1", "/").replace("~0", "~")),
+        )
+        .into_iter()
+        .flatten(),
+    )
 }
 
 fn parse_index(token: &str) -> Option<usize> {
-    if token.is_empty() || (token.len() > 1 && token.starts_with('0')) || !token.bytes().all(|b| b.is_ascii_digit()) {
+    if token.is_empty()
+        || (token.len() > 1 && token.starts_with('0'))
+        || !token.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     token.parse().ok()

@@ -8,7 +8,10 @@ use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, Span as YamlSpan, S
 
 use crate::align::align;
 use crate::context::{Context, RawMap};
-use crate::{Code, Diagnostic, Document, Entry, Key, Node, NodeKind, ScalarStyle, push_pointer_token};
+use crate::tree::child_pointer;
+use crate::{
+    Code, Diagnostic, Document, Entry, Key, Node, NodeKind, ScalarStyle, push_pointer_token,
+};
 
 /// Deeper nesting than this is reported instead of followed (no real config comes close).
 const MAX_DEPTH: usize = 256;
@@ -27,7 +30,11 @@ pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str) -> Vec<Document> 
     let mut pads: Vec<usize> = Vec::new();
     let mut attempt = 0;
     loop {
-        let patched = if pads.is_empty() { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(pad_lines(text, &pads)) };
+        let patched = if pads.is_empty() {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            std::borrow::Cow::Owned(pad_lines(text, &pads))
+        };
         let mut reader = Reader {
             ctx: &mut *ctx,
             source,
@@ -44,7 +51,9 @@ pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str) -> Vec<Document> 
         let _ = reader.run(&mut documents);
         let error = reader.last_error.take();
         let retry = match error {
-            Some((line, column, info)) if attempt < MAX_RETRIES => lines_to_pad(&patched, line, column, &info),
+            Some((line, column, info)) if attempt < MAX_RETRIES => {
+                lines_to_pad(&patched, line, column, &info)
+            }
             _ => Vec::new(),
         };
         if retry.is_empty() {
@@ -64,13 +73,26 @@ pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str) -> Vec<Document> 
 /// The lines to indent by one more space to get past a leniently accepted indentation error
 /// (1-based), or nothing when the error is a real one.
 fn lines_to_pad(text: &str, line: usize, column: usize, info: &str) -> Vec<usize> {
-    let Some(line_start) = text.split_inclusive('\n').take(line - 1).map(str::len).try_fold(0usize, |a, b| a.checked_add(b)) else {
+    let Some(line_start) = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .try_fold(0usize, |a, b| a.checked_add(b))
+    else {
         return Vec::new();
     };
-    let Some(at) = text[line_start..].char_indices().nth(column).map(|(i, _)| line_start + i) else { return Vec::new() };
+    let Some(at) = text[line_start..]
+        .char_indices()
+        .nth(column)
+        .map(|(i, _)| line_start + i)
+    else {
+        return Vec::new();
+    };
     match info {
         "invalid indentation in quoted scalar" => {
-            let Some(end) = quoted_end(text, at) else { return Vec::new() };
+            let Some(end) = quoted_end(text, at) else {
+                return Vec::new();
+            };
             let last = line + text[at..end].matches('\n').count();
             (line + 1..=last).collect()
         }
@@ -138,7 +160,10 @@ impl<'p> Reader<'_, '_, 'p> {
                     self.anchors.clear();
                     let (event, span) = self.next()?;
                     let root = self.node(event, span, String::new(), 0)?;
-                    documents.push(Document { root, index: self.document });
+                    documents.push(Document {
+                        root,
+                        index: self.document,
+                    });
                     // The DocumentEnd event.
                     self.next()?;
                     self.document += 1;
@@ -154,8 +179,13 @@ impl<'p> Reader<'_, '_, 'p> {
             Some(Err(error)) => {
                 let offset = self.offset(*error.marker());
                 let document = Some(self.document);
-                self.last_error = Some((error.marker().line(), error.marker().col(), error.info().to_owned()));
-                self.ctx.syntax_error(offset, error.info().to_owned(), document);
+                self.last_error = Some((
+                    error.marker().line(),
+                    error.marker().col(),
+                    error.info().to_owned(),
+                ));
+                self.ctx
+                    .syntax_error(offset, error.info().to_owned(), document);
                 Err(Stop)
             }
             None => Err(Stop),
@@ -163,8 +193,27 @@ impl<'p> Reader<'_, '_, 'p> {
     }
 
     fn offset(&self, marker: saphyr_parser::Marker) -> usize {
-        let pad = self.pads.get(marker.line().wrapping_sub(1)).copied().unwrap_or(0);
-        self.ctx.index.offset_of(marker.line(), marker.col().saturating_sub(pad))
+        let pad = self
+            .pads
+            .get(marker.line().wrapping_sub(1))
+            .copied()
+            .unwrap_or(0);
+        self.ctx
+            .index
+            .offset_of(marker.line(), marker.col().saturating_sub(pad))
+    }
+
+    /// The span of an event, from the YAML library's lines and columns (no line search).
+    fn span_of(&self, span: YamlSpan) -> crate::Span {
+        let point = |marker: saphyr_parser::Marker| {
+            let pad = self
+                .pads
+                .get(marker.line().wrapping_sub(1))
+                .copied()
+                .unwrap_or(0);
+            (marker.line(), marker.col().saturating_sub(pad))
+        };
+        self.ctx.index.span_at(point(span.start), point(span.end))
     }
 
     fn error(&mut self, offset: usize, message: &str) -> Stop {
@@ -173,21 +222,40 @@ impl<'p> Reader<'_, '_, 'p> {
         Stop
     }
 
-    fn node(&mut self, event: Event<'p>, span: YamlSpan, pointer: String, depth: usize) -> Result<Node, Stop> {
+    fn node(
+        &mut self,
+        event: Event<'p>,
+        span: YamlSpan,
+        pointer: String,
+        depth: usize,
+    ) -> Result<Node, Stop> {
         let start = self.offset(span.start);
         if depth > MAX_DEPTH {
             return Err(self.error(start, "nesting deeper than 256 levels"));
         }
         let (node, anchor) = match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let end = self.offset(span.end);
-                let node_span = self.ctx.span(start..end);
+                let node_span = self.span_of(span);
+                let end = node_span.byte_range.end;
                 let style = convert_style(style);
                 let source = self.source;
-                let scalar = self.ctx.value_scalar(value.into_owned(), style, &node_span, &pointer, self.document, |text| {
-                    raw_map(source, start, end, style, text)
-                });
-                (Node { kind: NodeKind::Scalar(scalar), span: node_span, pointer, tag: tag_text(tag.as_deref()) }, anchor)
+                let scalar = self.ctx.value_scalar(
+                    value.into_owned(),
+                    style,
+                    &node_span,
+                    &pointer,
+                    self.document,
+                    |text| raw_map(source, start, end, style, text),
+                );
+                (
+                    Node {
+                        kind: NodeKind::Scalar(scalar),
+                        span: node_span,
+                        pointer,
+                        tag: tag_text(tag.as_deref()),
+                    },
+                    anchor,
+                )
             }
             Event::SequenceStart(anchor, tag) => {
                 let mut items = Vec::new();
@@ -200,20 +268,34 @@ impl<'p> Reader<'_, '_, 'p> {
                         }
                         break;
                     }
-                    let mut item_pointer = pointer.clone();
-                    item_pointer.push('/');
-                    item_pointer.push_str(itoa(items.len()).as_str());
+                    let item_pointer = child_pointer(&pointer, &items.len().to_string());
                     let item = self.node(event, span, item_pointer, depth + 1)?;
                     end = end.max(item.span.byte_range.end);
                     items.push(item);
                 }
                 let node_span = self.ctx.span(start..end);
-                (Node { kind: NodeKind::Sequence(items), span: node_span, pointer, tag: tag_text(tag.as_deref()) }, anchor)
+                (
+                    Node {
+                        kind: NodeKind::Sequence(items),
+                        span: node_span,
+                        pointer,
+                        tag: tag_text(tag.as_deref()),
+                    },
+                    anchor,
+                )
             }
             Event::MappingStart(anchor, tag) => {
                 let (entries, end) = self.mapping(&pointer, start, self.offset(span.end), depth)?;
                 let node_span = self.ctx.span(start..end);
-                (Node { kind: NodeKind::Mapping(entries), span: node_span, pointer, tag: tag_text(tag.as_deref()) }, anchor)
+                (
+                    Node {
+                        kind: NodeKind::Mapping(entries),
+                        span: node_span,
+                        pointer,
+                        tag: tag_text(tag.as_deref()),
+                    },
+                    anchor,
+                )
             }
             Event::Alias(id) => {
                 let Some(anchored) = self.anchors.get(&id) else {
@@ -238,7 +320,13 @@ impl<'p> Reader<'_, '_, 'p> {
 
     /// Reads the entries of a mapping up to its end; returns them (merge keys applied) and the
     /// byte offset where the mapping ends.
-    fn mapping(&mut self, pointer: &str, start: usize, mut end: usize, depth: usize) -> Result<(Vec<Entry>, usize), Stop> {
+    fn mapping(
+        &mut self,
+        pointer: &str,
+        start: usize,
+        mut end: usize,
+        depth: usize,
+    ) -> Result<(Vec<Entry>, usize), Stop> {
         enum Slot {
             Explicit(Entry),
             Merge(Vec<Node>),
@@ -262,7 +350,11 @@ impl<'p> Reader<'_, '_, 'p> {
                 end = end.max(value.span.byte_range.end);
                 let sources = match value.kind {
                     NodeKind::Mapping(_) => vec![value],
-                    NodeKind::Sequence(items) if items.iter().all(|i| matches!(i.kind, NodeKind::Mapping(_))) => items,
+                    NodeKind::Sequence(items)
+                        if items.iter().all(|i| matches!(i.kind, NodeKind::Mapping(_))) =>
+                    {
+                        items
+                    }
                     _ => {
                         let document = self.document;
                         self.ctx.diagnostics.push(
@@ -279,12 +371,16 @@ impl<'p> Reader<'_, '_, 'p> {
                 };
                 slots.push(Slot::Merge(sources));
             } else {
-                let mut value_pointer = pointer.to_owned();
-                push_pointer_token(&mut value_pointer, &key.text);
+                let value_pointer = child_pointer(pointer, &key.text);
                 let value = self.node(event, span, value_pointer, depth + 1)?;
                 end = end.max(value.span.byte_range.end);
-                self.ctx.check_named_credential(&key.text, &value, self.document);
-                slots.push(Slot::Explicit(Entry { key, value, merged: false }));
+                self.ctx
+                    .check_named_credential(&key.text, &value, self.document);
+                slots.push(Slot::Explicit(Entry {
+                    key,
+                    value,
+                    merged: false,
+                }));
             }
         }
         let _ = start;
@@ -298,12 +394,27 @@ impl<'p> Reader<'_, '_, 'p> {
             })
             .collect();
         if explicit.len() > 1 {
-            explicit.sort_by(|a, b| a.text.cmp(&b.text).then(a.span.byte_range.start.cmp(&b.span.byte_range.start)));
             let mut duplicates = Vec::new();
-            for pair in explicit.windows(2) {
-                if pair[0].text == pair[1].text {
-                    let first = explicit.iter().find(|k| k.text == pair[1].text).expect("present");
-                    duplicates.push((pair[1].clone(), first.span.line, first.span.column));
+            if explicit.len() <= 32 {
+                for (j, key) in explicit.iter().enumerate().skip(1) {
+                    if let Some(first) = explicit[..j].iter().find(|k| k.text == key.text) {
+                        duplicates.push(((*key).clone(), first.span.line, first.span.column));
+                    }
+                }
+            } else {
+                explicit.sort_by(|a, b| {
+                    a.text
+                        .cmp(&b.text)
+                        .then(a.span.byte_range.start.cmp(&b.span.byte_range.start))
+                });
+                for pair in explicit.windows(2) {
+                    if pair[0].text == pair[1].text {
+                        let first = explicit
+                            .iter()
+                            .find(|k| k.text == pair[1].text)
+                            .expect("present");
+                        duplicates.push((pair[1].clone(), first.span.line, first.span.column));
+                    }
                 }
             }
             for (key, line, column) in duplicates {
@@ -311,11 +422,17 @@ impl<'p> Reader<'_, '_, 'p> {
                 push_pointer_token(&mut key_pointer, &key.text);
                 let document = self.document;
                 self.ctx.diagnostics.push(
-                    Diagnostic::new(Code::DuplicateKey, format!("duplicate key `{}`", key.text), key.span)
-                        .with_pointer(key_pointer)
-                        .with_document(document)
-                        .with_note(format!("first defined at line {line}, column {column}"))
-                        .with_help("remove one of the two entries; sigil never lets the last one win silently"),
+                    Diagnostic::new(
+                        Code::DuplicateKey,
+                        format!("duplicate key `{}`", key.text),
+                        key.span,
+                    )
+                    .with_pointer(key_pointer)
+                    .with_document(document)
+                    .with_note(format!("first defined at line {line}, column {column}"))
+                    .with_help(
+                        "remove one of the two entries; sigil never lets the last one win silently",
+                    ),
                 );
             }
         }
@@ -344,14 +461,18 @@ impl<'p> Reader<'_, '_, 'p> {
                 Slot::Explicit(entry) => entries.push(entry),
                 Slot::Merge(sources) => {
                     for source in sources {
-                        let NodeKind::Mapping(source_entries) = source.kind else { continue };
+                        let NodeKind::Mapping(source_entries) = source.kind else {
+                            continue;
+                        };
                         for mut entry in source_entries {
-                            if explicit.contains(&entry.key.text) || !merged_keys.insert(entry.key.text.clone()) {
+                            if explicit.contains(&entry.key.text)
+                                || !merged_keys.insert(entry.key.text.clone())
+                            {
                                 continue;
                             }
-                            let mut value_pointer = pointer.to_owned();
-                            push_pointer_token(&mut value_pointer, &entry.key.text);
-                            entry.value.repoint(&value_pointer);
+                            entry
+                                .value
+                                .repoint(&child_pointer(pointer, &entry.key.text));
                             entry.merged = true;
                             entries.push(entry);
                         }
@@ -363,27 +484,50 @@ impl<'p> Reader<'_, '_, 'p> {
     }
 
     /// Reads a mapping key; returns it and whether it is the merge key `<<`.
-    fn key(&mut self, event: Event<'p>, span: YamlSpan, pointer: &str, depth: usize) -> Result<(Key, bool), Stop> {
+    fn key(
+        &mut self,
+        event: Event<'p>,
+        span: YamlSpan,
+        pointer: &str,
+        depth: usize,
+    ) -> Result<(Key, bool), Stop> {
         let start = self.offset(span.start);
         match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let end = self.offset(span.end);
-                let key_span = self.ctx.span(start..end);
+                let key_span = self.span_of(span);
+                let end = key_span.byte_range.end;
                 let style = convert_style(style);
                 let merge = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
-                let mut key_pointer = pointer.to_owned();
-                push_pointer_token(&mut key_pointer, &value);
                 let source = self.source;
-                self.ctx.key_scalar(&value, &key_span, &key_pointer, self.document, |text| {
-                    raw_map(source, start, end, style, text)
-                });
+                self.ctx
+                    .key_scalar(&value, &key_span, pointer, self.document, |text| {
+                        raw_map(source, start, end, style, text)
+                    });
                 let text = value.into_owned();
                 if anchor > 0 {
-                    let scalar = crate::Scalar::new(text.clone(), style, vec![crate::Segment::Text(0..text.len())]);
-                    let node = Node { kind: NodeKind::Scalar(scalar), span: key_span.clone(), pointer: key_pointer, tag: None };
+                    let mut key_pointer = pointer.to_owned();
+                    push_pointer_token(&mut key_pointer, &text);
+                    let scalar = crate::Scalar::new(
+                        text.clone(),
+                        style,
+                        vec![crate::Segment::Text(0..text.len())],
+                    );
+                    let node = Node {
+                        kind: NodeKind::Scalar(scalar),
+                        span: key_span.clone(),
+                        pointer: key_pointer,
+                        tag: None,
+                    };
                     self.anchors.insert(anchor, node);
                 }
-                Ok((Key { text, span: key_span, style }, merge))
+                Ok((
+                    Key {
+                        text,
+                        span: key_span,
+                        style,
+                    },
+                    merge,
+                ))
             }
             event => {
                 // An alias or a complex key: its text is the node's scalar text, or its raw source.
@@ -392,8 +536,17 @@ impl<'p> Reader<'_, '_, 'p> {
                     NodeKind::Scalar(scalar) => scalar.text().to_owned(),
                     _ => self.source[node.span.byte_range.clone()].to_owned(),
                 };
-                let style = node.as_scalar().map_or(ScalarStyle::Plain, crate::Scalar::style);
-                Ok((Key { text, span: node.span, style }, false))
+                let style = node
+                    .as_scalar()
+                    .map_or(ScalarStyle::Plain, crate::Scalar::style);
+                Ok((
+                    Key {
+                        text,
+                        span: node.span,
+                        style,
+                    },
+                    false,
+                ))
             }
         }
     }
@@ -413,12 +566,14 @@ fn tag_text(tag: Option<&Tag>) -> Option<String> {
     tag.map(|tag| format!("{}{}", tag.handle, tag.suffix))
 }
 
-fn itoa(n: usize) -> String {
-    n.to_string()
-}
-
 /// The raw text a scalar was decoded from, aligned with its decoded text.
-fn raw_map(source: &str, start: usize, end: usize, style: ScalarStyle, text: &str) -> Option<RawMap> {
+fn raw_map(
+    source: &str,
+    start: usize,
+    end: usize,
+    style: ScalarStyle,
+    text: &str,
+) -> Option<RawMap> {
     let (base, raw_end) = match style {
         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
             if end < start + 2 || !matches!(source.as_bytes().get(start), Some(b'\'' | b'"')) {

@@ -9,12 +9,22 @@ use std::path::{Path, PathBuf};
 use sigil_parser::{Format, ParseOptions, parse_bytes};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus"
+    ));
     if dir.join("original").is_dir() && dir.join("converted").is_dir() {
         return Some(dir);
     }
-    assert!(std::env::var_os("CI").is_none(), "the corpus is missing at {}: CI must run these tests", dir.display());
-    eprintln!("corpus not found at {}: skipped (set CI to make this a failure)", dir.display());
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the corpus is missing at {}: CI must run these tests",
+        dir.display()
+    );
+    eprintln!(
+        "corpus not found at {}: skipped (set CI to make this a failure)",
+        dir.display()
+    );
     None
 }
 
@@ -26,7 +36,10 @@ fn files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.expect("dir entry").path();
             if path.is_dir() {
                 stack.push(path);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml" | "json")) {
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yml" | "yaml" | "json")
+            ) {
                 out.push(path);
             }
         }
@@ -37,27 +50,45 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 fn parse_file(path: &Path) -> sigil_parser::Parsed {
     let bytes = std::fs::read(path).expect("readable corpus file");
-    parse_bytes(&bytes, &ParseOptions::default().format(Format::from_path(path)))
+    parse_bytes(
+        &bytes,
+        &ParseOptions::default().format(Format::from_path(path)),
+    )
 }
 
 #[test]
 fn original_has_no_references_and_no_diagnostics() {
     let Some(corpus) = corpus() else { return };
     let files = files(&corpus.join("original"));
-    assert!(files.len() > 800, "expected the whole corpus, found {} files", files.len());
+    assert!(
+        files.len() > 800,
+        "expected the whole corpus, found {} files",
+        files.len()
+    );
     let mut problems = Vec::new();
     for path in &files {
         let parsed = parse_file(path);
         let name = path.strip_prefix(&corpus).unwrap().display().to_string();
         for reference in parsed.references() {
-            problems.push(format!("{name}:{}:{}: reference {:?}", reference.span.line, reference.span.column, reference.kind));
+            problems.push(format!(
+                "{name}:{}:{}: reference {:?}",
+                reference.span.line, reference.span.column, reference.kind
+            ));
         }
         for d in &parsed.diagnostics {
-            problems.push(format!("{name}:{}:{}: {} {}", d.span.line, d.span.column, d.code, d.message));
+            problems.push(format!(
+                "{name}:{}:{}: {} {}",
+                d.span.line, d.span.column, d.code, d.message
+            ));
         }
         assert!(!parsed.documents.is_empty(), "{name}: no document");
     }
-    assert!(problems.is_empty(), "{} false positives:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} false positives:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,7 +105,8 @@ struct Expected {
 #[test]
 fn converted_gives_exactly_the_listed_references() {
     let Some(corpus) = corpus() else { return };
-    let listing = std::fs::read_to_string(corpus.join("converted/references.jsonl")).expect("references.jsonl");
+    let listing = std::fs::read_to_string(corpus.join("converted/references.jsonl"))
+        .expect("references.jsonl");
     let mut expected = BTreeSet::new();
     for line in listing.lines().filter(|l| !l.trim().is_empty()) {
         let entry: serde_json::Value = serde_json::from_str(line).expect("valid jsonl");
@@ -91,7 +123,11 @@ fn converted_gives_exactly_the_listed_references() {
             byte_len: entry["byte_len"].as_u64().unwrap() as usize,
         });
     }
-    assert_eq!(expected.len(), 1003, "the corpus lists 1003 references in values");
+    assert_eq!(
+        expected.len(),
+        1003,
+        "the corpus lists 1003 references in values"
+    );
 
     let mut found = BTreeSet::new();
     let mut diagnostics = Vec::new();
@@ -110,11 +146,23 @@ fn converted_gives_exactly_the_listed_references() {
             });
         }
         for d in &parsed.diagnostics {
-            diagnostics.push(format!("{file}:{}:{}: {} {}", d.span.line, d.span.column, d.code, d.message));
+            diagnostics.push(format!(
+                "{file}:{}:{}: {} {}",
+                d.span.line, d.span.column, d.code, d.message
+            ));
         }
     }
     let missing: Vec<_> = expected.difference(&found).collect();
     let extra: Vec<_> = found.difference(&expected).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {}: {missing:#?}\nextra {}: {extra:#?}", missing.len(), extra.len());
-    assert!(diagnostics.is_empty(), "unexpected diagnostics:\n{}", diagnostics.join("\n"));
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {}: {missing:#?}\nextra {}: {extra:#?}",
+        missing.len(),
+        extra.len()
+    );
+    assert!(
+        diagnostics.is_empty(),
+        "unexpected diagnostics:\n{}",
+        diagnostics.join("\n")
+    );
 }

@@ -9,10 +9,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use sigil_parser::{Dialect, Format, Node, NodeKind, ParseOptions, Parsed, ReferenceKind, parse_bytes};
+use sigil_parser::{
+    Dialect, Format, Node, NodeKind, ParseOptions, Parsed, ReferenceKind, parse_bytes,
+};
 
 fn fixtures_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/parser"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/parser"
+    ))
 }
 
 fn cases(dir: &Path) -> Vec<PathBuf> {
@@ -21,7 +26,10 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
         let path = entry.expect("entry").path();
         if path.is_dir() {
             out.extend(cases(&path));
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
             out.push(path);
         }
     }
@@ -38,7 +46,10 @@ fn render(source: &[u8], parsed: &Parsed) -> String {
     for reference in parsed.references() {
         let span = &reference.span;
         let what = match &reference.kind {
-            ReferenceKind::Secret { name, scope: Some(scope) } => format!("{name}@{}", scope.as_str()),
+            ReferenceKind::Secret {
+                name,
+                scope: Some(scope),
+            } => format!("{name}@{}", scope.as_str()),
             ReferenceKind::Secret { name, scope: None } => name.clone(),
             ReferenceKind::Handle { token } => token.clone(),
             _ => "?".to_owned(),
@@ -98,10 +109,18 @@ fn leaves(node: &Node, out: &mut String) {
             }
         }
         NodeKind::Scalar(scalar) => {
-            let tag = node.tag.as_deref().map(|t| format!(" tag {t}")).unwrap_or_default();
+            let tag = node
+                .tag
+                .as_deref()
+                .map(|t| format!(" tag {t}"))
+                .unwrap_or_default();
             // Escapes and references make the literal text differ from the text as written.
             let literal = scalar.literal_text();
-            let literal = if literal == scalar.text() { String::new() } else { format!(" literal {literal:?}") };
+            let literal = if literal == scalar.text() {
+                String::new()
+            } else {
+                format!(" literal {literal:?}")
+            };
             writeln!(
                 out,
                 "  {:?} {:?} {:?} at {}:{}{tag}{literal}",
@@ -121,12 +140,22 @@ fn leaves(node: &Node, out: &mut String) {
 fn fixtures() {
     let bless = std::env::var_os("SIGIL_BLESS").is_some();
     let cases = cases(&fixtures_dir());
-    assert!(cases.len() >= 20, "expected the fixture set, found {}", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "expected the fixture set, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let source = std::fs::read(case).unwrap();
-        let dialect = if case.components().any(|c| c.as_os_str() == "braces") { Dialect::Braces } else { Dialect::Angle };
-        let options = ParseOptions::default().dialect(dialect).format(Format::from_path(case));
+        let dialect = if case.components().any(|c| c.as_os_str() == "braces") {
+            Dialect::Braces
+        } else {
+            Dialect::Angle
+        };
+        let options = ParseOptions::default()
+            .dialect(dialect)
+            .format(Format::from_path(case));
         let actual = render(&source, &parse_bytes(&source, &options));
         let expected_path = PathBuf::from(format!("{}.expected", case.display()));
         if bless {
@@ -135,8 +164,16 @@ fn fixtures() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if expected != actual {
-            failures.push(format!("{}\n--- expected\n{expected}--- actual\n{actual}", case.display()));
+            failures.push(format!(
+                "{}\n--- expected\n{expected}--- actual\n{actual}",
+                case.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} fixtures differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixtures differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -77,26 +77,36 @@ fn style() -> impl Strategy<Value = Style> {
 
 /// A YAML document of `kN: value` entries and the names it references, in order.
 fn document() -> impl Strategy<Value = (String, Vec<String>)> {
-    proptest::collection::vec((style(), fragments(), proptest::collection::vec(any::<bool>(), 6)), 1..6).prop_map(
-        |entries| {
-            let mut source = String::new();
-            let mut names = Vec::new();
-            for (i, (style, fragments, choices)) in entries.into_iter().enumerate() {
-                source.push_str(&format!("k{i}: "));
-                source.push_str(&render(style, &fragments, &choices));
-                source.push('\n');
-                names.extend(fragments.into_iter().filter_map(|f| match f {
-                    Fragment::Reference(name) => Some(name),
-                    Fragment::Word(_) => None,
-                }));
-            }
-            (source, names)
-        },
+    proptest::collection::vec(
+        (
+            style(),
+            fragments(),
+            proptest::collection::vec(any::<bool>(), 6),
+        ),
+        1..6,
     )
+    .prop_map(|entries| {
+        let mut source = String::new();
+        let mut names = Vec::new();
+        for (i, (style, fragments, choices)) in entries.into_iter().enumerate() {
+            source.push_str(&format!("k{i}: "));
+            source.push_str(&render(style, &fragments, &choices));
+            source.push('\n');
+            names.extend(fragments.into_iter().filter_map(|f| match f {
+                Fragment::Reference(name) => Some(name),
+                Fragment::Word(_) => None,
+            }));
+        }
+        (source, names)
+    })
 }
 
 fn reference(name: &str, escaped: bool) -> String {
-    if escaped { format!("\\u003c\\x3csecrets.{name}>>") } else { format!("<<secrets.{name}>>") }
+    if escaped {
+        format!("\\u003c\\x3csecrets.{name}>>")
+    } else {
+        format!("<<secrets.{name}>>")
+    }
 }
 
 /// Renders one value; `choices` pick line breaks and escapes.
@@ -131,7 +141,11 @@ fn render(style: Style, fragments: &[Fragment], choices: &[bool]) -> String {
             }
         }
         Style::Literal | Style::Folded => {
-            let mut out = String::from(if matches!(style, Style::Literal) { "|" } else { ">-" });
+            let mut out = String::from(if matches!(style, Style::Literal) {
+                "|"
+            } else {
+                ">-"
+            });
             for (i, fragment) in fragments.iter().enumerate() {
                 if i == 0 || pick(i) {
                     out.push_str(if pick(i + 4) { "\n\n  " } else { "\n  " });

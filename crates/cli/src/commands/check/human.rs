@@ -29,6 +29,9 @@ impl Style {
 pub(super) fn render(report: &Report, out: &mut impl Write, colour: bool) -> std::io::Result<()> {
     let style = Style { colour };
     for file in &report.files {
+        if file.diagnostics.is_empty() {
+            continue;
+        }
         let index = file.source.as_deref().map(LineIndex::new);
         for diagnostic in &file.diagnostics {
             write_one(out, &style, &file.path, index.as_ref(), diagnostic)?;

@@ -1,7 +1,7 @@
 //! `sigil check`: validate configs and report every problem at once.
 //!
-//! Files are parsed in parallel (one thread per core over contiguous chunks, so output order is
-//! the order of the paths); the diagnostics are then rendered in one of four formats.
+//! Files are parsed in parallel (one thread per core taking files from a shared counter; output
+//! order is the order of the paths); the diagnostics are then rendered in one of four formats.
 
 mod github;
 mod human;
@@ -11,6 +11,7 @@ mod sarif;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -147,8 +148,13 @@ fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
                 .sort_by_file_name()
                 .into_iter()
                 .filter_map(|entry| match entry {
-                    Ok(entry) => (entry.file_type().is_file() && is_config(entry.path()))
-                        .then(|| entry.into_path()),
+                    Ok(entry) => {
+                        // Symlinked directories are not followed, but a symlinked config file
+                        // is checked (and a dangling one reported).
+                        let file_like = entry.file_type().is_file()
+                            || (entry.path_is_symlink() && !entry.path().is_dir());
+                        (file_like && is_config(entry.path())).then(|| entry.into_path())
+                    }
                     // An unreadable directory: keep its path so the read error is reported.
                     Err(err) => err.path().map(Path::to_path_buf),
                 })
@@ -173,7 +179,8 @@ fn is_config(path: &Path) -> bool {
     )
 }
 
-/// Parses every file, using every core for large sets.
+/// Parses every file, using every core for large sets. Workers take the next file from a shared
+/// counter (files differ a lot in size), and results keep the order of `files`.
 fn check_files(
     files: &[PathBuf],
     options: &ParseOptions,
@@ -181,7 +188,7 @@ fn check_files(
 ) -> Result<Vec<FileReport>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(files.len().div_ceil(16))
+        .min(files.len().div_ceil(8))
         .max(1);
     if threads == 1 {
         return files
@@ -189,28 +196,32 @@ fn check_files(
             .map(|path| check_file(path, options, validation))
             .collect();
     }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|path| check_file(path, options, validation))
-                        .collect::<Result<Vec<_>>>()
+    let next = AtomicUsize::new(0);
+    let mut results = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = files.get(index) else { break };
+                        done.push((index, check_file(path, options, validation)?));
+                    }
+                    Ok::<_, anyhow::Error>(done)
                 })
             })
             .collect();
-        let mut reports = Vec::with_capacity(files.len());
+        let mut results = Vec::with_capacity(files.len());
         for worker in workers {
             match worker.join() {
-                Ok(chunk) => reports.extend(chunk?),
+                Ok(done) => results.extend(done?),
                 Err(_) => anyhow::bail!("a checking thread failed"),
             }
         }
-        Ok(reports)
-    })
+        Ok(results)
+    })?;
+    results.sort_unstable_by_key(|(index, _)| *index);
+    Ok(results.into_iter().map(|(_, report)| report).collect())
 }
 
 fn check_file(
@@ -249,7 +260,12 @@ fn check_file(
     if let Some(validation) = validation {
         validation.check(&documents, &mut diagnostics)?;
     }
-    let source = String::from_utf8(bytes).ok();
+    // The text is kept only for the caret snippets of files with something to show.
+    let source = if diagnostics.is_empty() {
+        None
+    } else {
+        String::from_utf8(bytes).ok()
+    };
     Ok(FileReport {
         path: display,
         source,
