@@ -102,6 +102,10 @@ pub(crate) struct Matcher {
     entries: Vec<(u32, u32)>,
     /// Literal ids sorted by their bytes.
     sorted: Vec<u32>,
+    /// The bytes of `sorted[i]` are `arena[spans[i].0..][..spans[i].1]`: one contiguous copy,
+    /// so the binary searches of the prefix walk stay in cache.
+    spans: Vec<(u32, u32)>,
+    arena: crate::SecretBytes,
     /// For each first byte, the range of `sorted` starting with it.
     first: Vec<(u32, u32)>,
     /// For each first byte, the flexible ids whose first segment starts with it.
@@ -156,6 +160,15 @@ impl Matcher {
 
         let mut sorted: Vec<u32> = (0..literals.len() as u32).collect();
         sorted.sort_unstable_by(|&a, &b| literals[a as usize].bytes.cmp(&literals[b as usize].bytes));
+        let mut arena = crate::SecretBytes::new(Vec::with_capacity(
+            literals.iter().map(|l| l.bytes.len()).sum(),
+        ));
+        let mut spans = Vec::with_capacity(sorted.len());
+        for &id in &sorted {
+            let bytes = &literals[id as usize].bytes;
+            spans.push((arena.len() as u32, bytes.len() as u32));
+            arena.extend_from_slice(bytes);
+        }
         let mut first = vec![(0u32, 0u32); 256];
         for byte in 0..256usize {
             let lo = sorted.partition_point(|&id| usize::from(literals[id as usize].bytes[0]) < byte);
@@ -183,6 +196,8 @@ impl Matcher {
             windows,
             entries,
             sorted,
+            spans,
+            arena,
             first,
             flex_first,
             max_hold,
@@ -206,7 +221,8 @@ impl Matcher {
             + self.bitmap.len() * 8
             + self.windows.capacity() * 24
             + self.entries.len() * 8
-            + self.sorted.len() * 4
+            + self.sorted.len() * 12
+            + self.arena.capacity()
             + self.first.len() * 8
             + self.flex_first.iter().map(|v| v.len() * 4 + 24).sum::<usize>()
     }
@@ -289,6 +305,20 @@ impl Matcher {
         Some(at)
     }
 
+    /// Whether some needle could begin with `tail`, judged by its first window alone: a cheap
+    /// filter before [`Matcher::start_partials`]. Always true for a tail shorter than a window.
+    #[inline]
+    pub(crate) fn may_start(&self, tail: &[u8]) -> bool {
+        if tail.len() < self.gram {
+            return true;
+        }
+        let key = window(tail, self.gram);
+        self.maybe(key)
+            && self.windows.get(&key).is_some_and(|&(begin, end)| {
+                self.entries[begin as usize..end as usize].iter().any(|&(_, offset)| offset == 0)
+            })
+    }
+
     /// Starts the partial matches that begin at `pos` with byte `byte`.
     pub(crate) fn start_partials(&self, pos: usize, byte: u8, out: &mut Vec<Partial>) {
         let (lo, hi) = self.first[usize::from(byte)];
@@ -306,7 +336,7 @@ impl Matcher {
     pub(crate) fn is_live(&self, partial: &Partial, consumed: usize) -> bool {
         match *partial {
             Partial::Literal { lo, hi, .. } => {
-                hi - lo > 1 || self.literals[self.sorted[lo as usize] as usize].bytes.len() > consumed
+                hi - lo > 1 || self.spans[lo as usize].1 as usize > consumed
             }
             Partial::Flexible { id, segment, offset, .. } => {
                 let flex = &self.flexibles[id as usize];
@@ -320,9 +350,8 @@ impl Matcher {
     pub(crate) fn completed(&self, partial: &Partial, consumed: usize) -> Option<Occurrence> {
         match *partial {
             Partial::Literal { start, lo, .. } => {
-                let id = self.sorted[lo as usize];
-                (self.literals[id as usize].bytes.len() == consumed)
-                    .then(|| Occurrence::new(start, start + consumed, id))
+                (self.spans[lo as usize].1 as usize == consumed)
+                    .then(|| Occurrence::new(start, start + consumed, self.sorted[lo as usize]))
             }
             Partial::Flexible { start, id, segment, offset, .. } => {
                 let flex = &self.flexibles[id as usize];
@@ -337,12 +366,15 @@ impl Matcher {
     pub(crate) fn advance(&self, partial: &mut Partial, consumed: usize, byte: u8) -> bool {
         match partial {
             Partial::Literal { lo, hi, .. } => {
-                let range = &self.sorted[*lo as usize..*hi as usize];
+                let range = &self.spans[*lo as usize..*hi as usize];
                 // Within the range every needle shares the first `consumed` bytes; the one that
                 // ends there sorts first, the others by their next byte.
-                let key = |id: &u32| {
-                    let bytes = &self.literals[*id as usize].bytes;
-                    bytes.get(consumed).map_or(-1, |&b| i32::from(b))
+                let key = |&(offset, len): &(u32, u32)| {
+                    if consumed < len as usize {
+                        i32::from(self.arena[offset as usize + consumed])
+                    } else {
+                        -1
+                    }
                 };
                 let from = range.partition_point(|id| key(id) < i32::from(byte));
                 let to = range.partition_point(|id| key(id) <= i32::from(byte));

@@ -239,6 +239,13 @@ impl Redactor {
         out
     }
 
+    /// Every literal needle searched for (the values and their forms; not the whitespace-run
+    /// forms of multi-line values), in registration order. This exposes the values: it exists
+    /// for baselines and tests that must search for exactly the same byte strings.
+    pub fn expose_needles(&self) -> Vec<crate::SecretBytes> {
+        self.matcher().1.literals.iter().map(|l| l.bytes.clone()).collect()
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.shared.state.read().unwrap_or_else(|e| e.into_inner())
     }

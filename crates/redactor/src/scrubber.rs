@@ -72,6 +72,8 @@ pub(crate) struct Scrubber {
     found: Vec<Occurrence>,
     scratch: Vec<Partial>,
     occurrences: Vec<Occurrence>,
+    /// Merged occurrences of the current write: (start, end, id of the first).
+    intervals: Vec<(usize, usize, u32)>,
 }
 
 impl Scrubber {
@@ -84,6 +86,7 @@ impl Scrubber {
             found: Vec::new(),
             scratch: Vec::new(),
             occurrences: Vec::new(),
+            intervals: Vec::new(),
         }
     }
 
@@ -157,6 +160,9 @@ impl Scrubber {
         let from = c.max(total.saturating_sub(matcher.max_hold));
         let mut fresh = std::mem::take(&mut self.partials);
         for pos in from..total {
+            if !matcher.may_start(&input[pos - c..]) {
+                continue;
+            }
             fresh.clear();
             matcher.start_partials(pos, input[pos - c], &mut fresh);
             for mut partial in fresh.drain(..) {
@@ -195,7 +201,8 @@ impl Scrubber {
             self.partials.iter().map(Partial::start).min().unwrap_or(total)
         };
         // Merge into intervals; find the release point.
-        let mut intervals: Vec<(usize, usize, u32)> = Vec::new();
+        let mut intervals = std::mem::take(&mut self.intervals);
+        intervals.clear();
         for occurrence in &self.occurrences {
             match intervals.last_mut() {
                 Some(last) if occurrence.start < last.1 => last.1 = last.1.max(occurrence.end()),
@@ -227,6 +234,7 @@ impl Scrubber {
         self.found.extend(self.occurrences.iter().filter(|o| o.start >= release).map(|o| {
             Occurrence::new(o.start - release, o.end() - release, o.id)
         }));
+        self.intervals = intervals;
         if end {
             self.partials.clear();
         }
