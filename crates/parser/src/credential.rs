@@ -58,14 +58,21 @@ pub(crate) fn is_credential_key(key: &str) -> bool {
     if key.len() < 5 {
         return false;
     }
+    const WORDS: [&[u8]; 7] = [
+        b"password",
+        b"passwd",
+        b"token",
+        b"secret",
+        b"api_key",
+        b"apikey",
+        b"api-key",
+    ];
     let key = key.as_bytes();
-    [
-        "password", "passwd", "token", "secret", "api_key", "apikey", "api-key",
-    ]
-    .iter()
-    .any(|word| {
-        key.windows(word.len())
-            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    (0..key.len()).any(|i| {
+        matches!(key[i].to_ascii_lowercase(), b'p' | b't' | b's' | b'a')
+            && WORDS.iter().any(|word| {
+                key.len() - i >= word.len() && key[i..i + word.len()].eq_ignore_ascii_case(word)
+            })
     })
 }
 

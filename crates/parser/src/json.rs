@@ -279,7 +279,7 @@ impl Reader<'_, '_> {
         } else {
             loop {
                 self.skip_whitespace();
-                let item_pointer = format!("{pointer}/{}", items.len());
+                let item_pointer = crate::tree::index_pointer(&pointer, items.len());
                 items.push(self.value(item_pointer, depth + 1)?);
                 self.skip_whitespace();
                 match self.bytes.get(self.at) {

@@ -232,34 +232,34 @@ impl Scanner<'_> {
             }
             return p + 2;
         }
-        if let Ok((remaining, key)) = short_key(after) {
-            if remaining.starts_with(self.d.close) {
-                let end = text.len() - remaining.len() + 2;
-                if self.angle && self.heredoc_terminated(key, end) {
-                    // `<<EOF>>log` with `EOF` alone on a later line: a heredoc, left as text.
-                    return end;
-                }
-                let kind = ReferenceKind::Secret {
-                    name: key.to_owned(),
-                    scope: None,
-                };
-                self.out.found.push(Found::Reference {
-                    range: p..end,
-                    kind,
-                    form: ReferenceForm::Bare,
-                });
-                if self.angle && looks_like_heredoc(key, &text[end..]) {
-                    self.problem(
-                        p..end,
-                        Code::AmbiguousHeredoc,
-                        format!("`<<{key}>>` could be a heredoc or a reference; read as the secret `{key}`"),
-                        Some(format!(
-                            "write `<<secrets.{key}>>` if you mean the secret; a heredoc needs `{key}` alone on a later line"
-                        )),
-                    );
-                }
+        if let Ok((remaining, key)) = short_key(after)
+            && remaining.starts_with(self.d.close)
+        {
+            let end = text.len() - remaining.len() + 2;
+            if self.angle && self.heredoc_terminated(key, end) {
+                // `<<EOF>>log` with `EOF` alone on a later line: a heredoc, left as text.
                 return end;
             }
+            let kind = ReferenceKind::Secret {
+                name: key.to_owned(),
+                scope: None,
+            };
+            self.out.found.push(Found::Reference {
+                range: p..end,
+                kind,
+                form: ReferenceForm::Bare,
+            });
+            if self.angle && looks_like_heredoc(key, &text[end..]) {
+                self.problem(
+                    p..end,
+                    Code::AmbiguousHeredoc,
+                    format!("`<<{key}>>` could be a heredoc or a reference; read as the secret `{key}`"),
+                    Some(format!(
+                        "write `<<secrets.{key}>>` if you mean the secret; a heredoc needs `{key}` alone on a later line"
+                    )),
+                );
+            }
+            return end;
         }
         p + 2
     }

@@ -535,6 +535,15 @@ pub(crate) fn child_pointer(parent: &str, token: &str) -> String {
     pointer
 }
 
+/// The pointer of a sequence item, allocated once.
+pub(crate) fn index_pointer(parent: &str, index: usize) -> String {
+    use std::fmt::Write as _;
+    let mut pointer = String::with_capacity(parent.len() + 8);
+    pointer.push_str(parent);
+    let _ = write!(pointer, "/{index}");
+    pointer
+}
+
 fn pointer_tokens(pointer: &str) -> Option<impl Iterator<Item = String> + '_> {
     if pointer.is_empty() {
         return Some(None.into_iter().flatten());

@@ -268,7 +268,7 @@ impl<'p> Reader<'_, '_, 'p> {
                         }
                         break;
                     }
-                    let item_pointer = child_pointer(&pointer, &items.len().to_string());
+                    let item_pointer = crate::tree::index_pointer(&pointer, items.len());
                     let item = self.node(event, span, item_pointer, depth + 1)?;
                     end = end.max(item.span.byte_range.end);
                     items.push(item);
@@ -327,12 +327,9 @@ impl<'p> Reader<'_, '_, 'p> {
         mut end: usize,
         depth: usize,
     ) -> Result<(Vec<Entry>, usize), Stop> {
-        enum Slot {
-            Explicit(Entry),
-            Merge(Vec<Node>),
-        }
-        let mut slots = Vec::new();
-        let mut has_merge = false;
+        // Written entries in order; merge sources with the number of written entries before them.
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut merges: Vec<(usize, Vec<Node>)> = Vec::new();
         loop {
             let (event, span) = self.next()?;
             if let Event::MappingEnd = event {
@@ -345,7 +342,6 @@ impl<'p> Reader<'_, '_, 'p> {
             end = end.max(key.span.byte_range.end);
             let (event, span) = self.next()?;
             if merge {
-                has_merge = true;
                 let value = self.node(event, span, pointer.to_owned(), depth + 1)?;
                 end = end.max(value.span.byte_range.end);
                 let sources = match value.kind {
@@ -369,118 +365,116 @@ impl<'p> Reader<'_, '_, 'p> {
                         Vec::new()
                     }
                 };
-                slots.push(Slot::Merge(sources));
+                merges.push((entries.len(), sources));
             } else {
                 let value_pointer = child_pointer(pointer, &key.text);
                 let value = self.node(event, span, value_pointer, depth + 1)?;
                 end = end.max(value.span.byte_range.end);
                 self.ctx
                     .check_named_credential(&key.text, &value, self.document);
-                slots.push(Slot::Explicit(Entry {
+                entries.push(Entry {
                     key,
                     value,
                     merged: false,
-                }));
+                });
             }
         }
         let _ = start;
-
-        // Duplicate keys: never a silent last-wins.
-        let mut explicit: Vec<&Key> = slots
-            .iter()
-            .filter_map(|slot| match slot {
-                Slot::Explicit(entry) => Some(&entry.key),
-                Slot::Merge(_) => None,
-            })
-            .collect();
-        if explicit.len() > 1 {
-            let mut duplicates = Vec::new();
-            if explicit.len() <= 32 {
-                for (j, key) in explicit.iter().enumerate().skip(1) {
-                    if let Some(first) = explicit[..j].iter().find(|k| k.text == key.text) {
-                        duplicates.push(((*key).clone(), first.span.line, first.span.column));
-                    }
-                }
-            } else {
-                explicit.sort_by(|a, b| {
-                    a.text
-                        .cmp(&b.text)
-                        .then(a.span.byte_range.start.cmp(&b.span.byte_range.start))
-                });
-                for pair in explicit.windows(2) {
-                    if pair[0].text == pair[1].text {
-                        let first = explicit
-                            .iter()
-                            .find(|k| k.text == pair[1].text)
-                            .expect("present");
-                        duplicates.push((pair[1].clone(), first.span.line, first.span.column));
-                    }
-                }
-            }
-            for (key, line, column) in duplicates {
-                let mut key_pointer = pointer.to_owned();
-                push_pointer_token(&mut key_pointer, &key.text);
-                let document = self.document;
-                self.ctx.diagnostics.push(
-                    Diagnostic::new(
-                        Code::DuplicateKey,
-                        format!("duplicate key `{}`", key.text),
-                        key.span,
-                    )
-                    .with_pointer(key_pointer)
-                    .with_document(document)
-                    .with_note(format!("first defined at line {line}, column {column}"))
-                    .with_help(
-                        "remove one of the two entries; sigil never lets the last one win silently",
-                    ),
-                );
-            }
-        }
-
-        if !has_merge {
-            let entries = slots
-                .into_iter()
-                .filter_map(|slot| match slot {
-                    Slot::Explicit(entry) => Some(entry),
-                    Slot::Merge(_) => None,
-                })
-                .collect();
+        self.report_duplicates(&entries, pointer);
+        if merges.is_empty() {
             return Ok((entries, end));
         }
-        let explicit: HashSet<String> = slots
-            .iter()
-            .filter_map(|slot| match slot {
-                Slot::Explicit(entry) => Some(entry.key.text.clone()),
-                Slot::Merge(_) => None,
-            })
-            .collect();
-        let mut merged_keys = HashSet::new();
-        let mut entries = Vec::new();
-        for slot in slots {
-            match slot {
-                Slot::Explicit(entry) => entries.push(entry),
-                Slot::Merge(sources) => {
-                    for source in sources {
-                        let NodeKind::Mapping(source_entries) = source.kind else {
-                            continue;
-                        };
-                        for mut entry in source_entries {
-                            if explicit.contains(&entry.key.text)
-                                || !merged_keys.insert(entry.key.text.clone())
-                            {
-                                continue;
-                            }
-                            entry
-                                .value
-                                .repoint(&child_pointer(pointer, &entry.key.text));
-                            entry.merged = true;
-                            entries.push(entry);
-                        }
+
+        // Merge keys (YAML 1.1): written keys win; among merged maps, the first one wins. Merged
+        // entries take the place of their `<<` key.
+        let written: HashSet<&str> = entries.iter().map(|e| e.key.text.as_str()).collect();
+        let mut merged_keys: HashSet<String> = HashSet::new();
+        let mut inserts: Vec<(usize, Vec<Entry>)> = Vec::new();
+        for (position, sources) in merges {
+            let mut batch = Vec::new();
+            for source in sources {
+                let NodeKind::Mapping(source_entries) = source.kind else {
+                    continue;
+                };
+                for mut entry in source_entries {
+                    if written.contains(entry.key.text.as_str())
+                        || !merged_keys.insert(entry.key.text.clone())
+                    {
+                        continue;
                     }
+                    entry
+                        .value
+                        .repoint(&child_pointer(pointer, &entry.key.text));
+                    entry.merged = true;
+                    batch.push(entry);
                 }
             }
+            inserts.push((position, batch));
         }
-        Ok((entries, end))
+        drop(written);
+        let mut all =
+            Vec::with_capacity(entries.len() + inserts.iter().map(|(_, b)| b.len()).sum::<usize>());
+        let mut written = entries.into_iter();
+        let mut taken = 0;
+        for (position, batch) in inserts {
+            all.extend(written.by_ref().take(position - taken));
+            taken = position;
+            all.extend(batch);
+        }
+        all.extend(written);
+        Ok((all, end))
+    }
+
+    /// SIG005 for every written key that repeats an earlier one: never a silent last-wins.
+    fn report_duplicates(&mut self, entries: &[Entry], pointer: &str) {
+        if entries.len() < 2 {
+            return;
+        }
+        let mut duplicates: Vec<(&Key, &Key)> = Vec::new();
+        if entries.len() <= 32 {
+            for (j, entry) in entries.iter().enumerate().skip(1) {
+                if let Some(first) = entries[..j].iter().find(|e| e.key.text == entry.key.text) {
+                    duplicates.push((&entry.key, &first.key));
+                }
+            }
+        } else {
+            let mut order: Vec<usize> = (0..entries.len()).collect();
+            order.sort_by(|&a, &b| {
+                entries[a]
+                    .key
+                    .text
+                    .cmp(&entries[b].key.text)
+                    .then(a.cmp(&b))
+            });
+            let mut run_start = 0;
+            for i in 1..order.len() {
+                if entries[order[i]].key.text == entries[order[run_start]].key.text {
+                    duplicates.push((&entries[order[i]].key, &entries[order[run_start]].key));
+                } else {
+                    run_start = i;
+                }
+            }
+            duplicates.sort_by_key(|(key, _)| key.span.byte_range.start);
+        }
+        for (key, first) in duplicates {
+            let document = self.document;
+            self.ctx.diagnostics.push(
+                Diagnostic::new(
+                    Code::DuplicateKey,
+                    format!("duplicate key `{}`", key.text),
+                    key.span.clone(),
+                )
+                .with_pointer(child_pointer(pointer, &key.text))
+                .with_document(document)
+                .with_note(format!(
+                    "first defined at line {}, column {}",
+                    first.span.line, first.span.column
+                ))
+                .with_help(
+                    "remove one of the two entries; sigil never lets the last one win silently",
+                ),
+            );
+        }
     }
 
     /// Reads a mapping key; returns it and whether it is the merge key `<<`.
