@@ -135,10 +135,6 @@ impl StoreOptions {
     }
 
     /// Opens the store, creating it and its key on first use (for `sigil run`).
-    #[allow(
-        dead_code,
-        reason = "used by `sigil run`, which builds on this module next"
-    )]
     pub async fn open_or_init(&self) -> Result<Store> {
         let location = self.location()?;
         if Store::exists(&location).await? {
