@@ -167,13 +167,20 @@ impl SqliteDb {
             }
             .into());
         }
-        let conn = rusqlite::Connection::open_with_flags(path, flags)
+        let mut conn = rusqlite::Connection::open_with_flags(path, flags)
             .map_err(|e| Error::backend("open sqlite store", e))?;
         // Writers in other processes wait for the lock instead of failing at once; writes begin
         // with BEGIN IMMEDIATE, so the timeout applies (a deferred transaction that upgrades to
         // a write would fail with SQLITE_BUSY regardless, launchbadge/sqlx#451).
-        conn.busy_timeout(Duration::from_secs(60))
-            .map_err(|e| Error::backend("configure sqlite", e))?;
+        // SQLite's own busy timeout sleeps up to 100 ms between attempts, which makes a few
+        // contending writers an order of magnitude slower than one: poll in short steps instead
+        // (about a minute in total before giving up).
+        conn.busy_handler(Some(|attempt: i32| {
+            let step = 50u64 << attempt.clamp(0, 5);
+            std::thread::sleep(Duration::from_micros(step.min(1_000)));
+            attempt < 60_000
+        }))
+        .map_err(|e| Error::backend("configure sqlite", e))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| Error::backend("configure sqlite", e))?;
         // FULL: a commit survives power loss, not only a process crash.
