@@ -9,8 +9,9 @@
 //!   positions, duplicate keys, credential check), JSON files through the JSON scanner;
 //! - `sigil_parse_no_credential_check`: the same without the SIG202 check.
 //!
-//! Every bench checks its result: saphyr reads every file to its end, sigil finds exactly the
-//! 1003 listed references and reports nothing.
+//! Every bench checks its result: saphyr reads every YAML file to its end (but the seven it
+//! rejects for flow indentation), sigil finds exactly the 1003 listed references and reports
+//! nothing.
 //!
 //! Run: `cargo bench -p sigil-benches --bench parser -- --warm-up-time 1 --measurement-time 3`
 
@@ -97,9 +98,12 @@ fn bench(c: &mut Criterion) {
         .iter()
         .filter(|(_, format)| *format != Format::Json)
         .count();
+    // Seven Argo examples close a flow sequence less indented than YAML 1.2 allows: saphyr stops
+    // there, sigil reads them leniently (see the parser README).
     assert_eq!(
-        yaml_complete, yaml_files,
-        "saphyr reads every YAML file to its end"
+        yaml_files - yaml_complete,
+        7,
+        "saphyr reads every other YAML file to its end"
     );
     assert_eq!(
         sigil_references(&inputs, true),

@@ -152,13 +152,17 @@ impl<'s> Context<'s> {
 
     /// SIG202 for a value whose key names a credential and whose text looks generated.
     pub(crate) fn check_named_credential(&mut self, key: &str, value: &Node, document: usize) {
-        if !self.options.credential_check || !credential::is_credential_key(key) {
+        if !self.options.credential_check {
             return;
         }
         let NodeKind::Scalar(scalar) = &value.kind else {
             return;
         };
-        if scalar.has_references() || !credential::looks_random(scalar.text()) {
+        // The value test fails fast (length, then alphabet) for almost every value: run it first.
+        if !credential::looks_random(scalar.text())
+            || scalar.has_references()
+            || !credential::is_credential_key(key)
+        {
             return;
         }
         if self
