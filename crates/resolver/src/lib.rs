@@ -49,6 +49,11 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The README's example, run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod context;
 mod emit;
 mod policy;

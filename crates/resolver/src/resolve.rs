@@ -7,6 +7,7 @@
 //! into a tree node, never into text, so it is never parsed or expanded again.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use secrecy::SecretString;
 
@@ -145,17 +146,17 @@ async fn resolve<S: SecretSource>(
     };
 
     let mut secrets: Vec<ResolvedSecret> = Vec::new();
-    let mut secret_of_lookup = HashMap::new();
+    let mut secret_of_lookup: Vec<Option<usize>> = vec![None; plan.lookups.len()];
     for (lookup_index, reveal) in &reveal_index {
         if let Some(value) = values.get(*reveal) {
-            secret_of_lookup.insert(*lookup_index, secrets.len());
+            secret_of_lookup[*lookup_index] = Some(secrets.len());
             secrets.push(ResolvedSecret {
                 name: plan.lookups[*lookup_index].name.clone(),
                 value: value.clone(),
             });
         }
     }
-    let mut secret_of_handle = HashMap::new();
+    let mut secret_of_handle: Vec<Option<usize>> = vec![None; plan.handles.len()];
     for (handle_index, outcome) in outcomes.into_iter().enumerate() {
         let site = plan
             .sites
@@ -165,7 +166,7 @@ async fn resolve<S: SecretSource>(
         let reference = &site.reference;
         let problem = match outcome {
             HandleOutcome::Redeemed { name, value } => {
-                secret_of_handle.insert(handle_index, secrets.len());
+                secret_of_handle[handle_index] = Some(secrets.len());
                 secrets.push(ResolvedSecret { name, value });
                 continue;
             }
@@ -206,7 +207,8 @@ async fn resolve<S: SecretSource>(
         secret_of_lookup: &secret_of_lookup,
         secret_of_handle: &secret_of_handle,
         env: Vec::new(),
-        variables: HashMap::new(),
+        variables: Vec::new(),
+        used: Default::default(),
         secrets: &secrets,
         next_site: 0,
     };
@@ -240,13 +242,14 @@ pub async fn resolve_names<S: SecretSource>(
 ) -> Result<NamedValues, SourceError> {
     let mut result = NamedValues::default();
     let mut lookups = Vec::new();
+    let shared = slots(None, context, policy).map(|(slots, _)| Arc::<[Slot]>::from(slots));
     for name in names {
-        match slots(None, context, policy) {
-            Ok((slots, _)) => lookups.push(Lookup {
+        match &shared {
+            Ok(slots) => lookups.push(Lookup {
                 name: name.clone(),
-                slots,
+                slots: slots.clone(),
             }),
-            Err(why) => result.missing.push((name.clone(), why.to_owned())),
+            Err(why) => result.missing.push((name.clone(), (*why).to_owned())),
         }
     }
     if lookups.is_empty() {
@@ -337,15 +340,20 @@ pub async fn explain<S: SecretSource>(
         .collect();
     let lookup = Lookup {
         name: name.to_owned(),
-        slots,
+        slots: slots.into(),
     };
     let found = source.find(context, std::slice::from_ref(&lookup)).await?;
     let found = found.into_iter().next().unwrap_or_default();
     explanation.slots = lookup
         .slots
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(index, slot)| (slot, found.iter().find(|f| f.slot == index).cloned()))
+        .map(|(index, slot)| {
+            (
+                slot.clone(),
+                found.iter().find(|f| f.slot == index).cloned(),
+            )
+        })
         .collect();
     explanation.winner = explanation
         .slots
@@ -354,10 +362,14 @@ pub async fn explain<S: SecretSource>(
     Ok(explanation)
 }
 
+/// The slots an unpinned (or pinned) name looks in, and the scopes left out with why; or why a
+/// pinned scope is unavailable.
+type SlotList = Result<(Arc<[Slot]>, Arc<[(Scope, &'static str)]>), &'static str>;
+
 /// One reference occurrence in the subtree, in tree order.
 #[derive(Debug)]
-struct Site {
-    reference: Reference,
+struct Site<'a> {
+    reference: &'a Reference,
     target: Target,
 }
 
@@ -373,20 +385,22 @@ enum Target {
 
 /// What a subtree needs, before anything is looked up.
 #[derive(Debug, Default)]
-struct Plan {
-    sites: Vec<Site>,
+struct Plan<'a> {
+    sites: Vec<Site<'a>>,
     lookups: Vec<Lookup>,
     /// Why a scope was left out of a lookup's slots (to explain an unknown secret).
-    unavailable: Vec<Vec<(Scope, &'static str)>>,
+    unavailable: Vec<Arc<[(Scope, &'static str)]>>,
     handles: Vec<String>,
     diagnostics: Vec<Diagnostic>,
     /// Shell contexts of shell-field scalars, by the index of their first site.
     shell: HashMap<usize, Vec<ShellContext>>,
 }
 
-fn plan(node: &Node, document: usize, context: &RunContext, policy: &Policy) -> Plan {
+fn plan<'a>(node: &'a Node, document: usize, context: &RunContext, policy: &Policy) -> Plan<'a> {
     let mut plan = Plan::default();
-    let mut lookup_of: HashMap<(String, Option<Scope>), usize> = HashMap::new();
+    let mut lookup_of: HashMap<(&'a str, Option<Scope>), usize> = HashMap::with_capacity(64);
+    // Every unpinned name looks in the same slots: compute each slot list once and share it.
+    let mut slot_lists: Vec<(Option<Scope>, SlotList)> = Vec::new();
     walk(node, None, &mut |scalar_node, key| {
         let NodeKind::Scalar(scalar) = &scalar_node.kind else {
             return;
@@ -452,10 +466,21 @@ fn plan(node: &Node, document: usize, context: &RunContext, policy: &Policy) -> 
                 }
                 _ => match &reference.kind {
                     ReferenceKind::Secret { name, scope } => {
-                        let key = (name.clone(), *scope);
+                        let key = (name.as_str(), *scope);
+                        let list = match slot_lists.iter().find(|(pinned, _)| pinned == scope) {
+                            Some((_, list)) => list.clone(),
+                            None => {
+                                let list =
+                                    slots(*scope, context, policy).map(|(slots, unavailable)| {
+                                        (Arc::from(slots), Arc::from(unavailable))
+                                    });
+                                slot_lists.push((*scope, list.clone()));
+                                list
+                            }
+                        };
                         match lookup_of.get(&key) {
                             Some(&index) => Target::Lookup(index),
-                            None => match slots(*scope, context, policy) {
+                            None => match list {
                                 Ok((slots, unavailable)) => {
                                     let index = plan.lookups.len();
                                     plan.lookups.push(Lookup {
@@ -491,10 +516,7 @@ fn plan(node: &Node, document: usize, context: &RunContext, policy: &Policy) -> 
                     _ => Target::Skipped,
                 },
             };
-            plan.sites.push(Site {
-                reference: reference.clone(),
-                target,
-            });
+            plan.sites.push(Site { reference, target });
         }
         if let Some(contexts) = shell_contexts {
             plan.shell.insert(first_site, contexts);
@@ -581,7 +603,7 @@ fn slots(
 }
 
 async fn find<S: SecretSource>(
-    plan: &Plan,
+    plan: &Plan<'_>,
     context: &RunContext,
     source: &S,
 ) -> Result<Vec<Vec<Found>>, SourceError> {
@@ -599,7 +621,7 @@ async fn find<S: SecretSource>(
 
 /// SIG101 for names found nowhere, SIG103 for expired winners.
 fn lookup_diagnostics(
-    plan: &Plan,
+    plan: &Plan<'_>,
     found: &[Vec<Found>],
     context: &RunContext,
     document: usize,
@@ -635,7 +657,7 @@ fn lookup_diagnostics(
                 if !places.is_empty() {
                     diagnostic = diagnostic.with_note(format!("looked in: {}", places.join(", ")));
                 }
-                for (scope, why) in &plan.unavailable[index] {
+                for (scope, why) in plan.unavailable[index].iter() {
                     diagnostic = diagnostic
                         .with_note(format!("{} scope not searched: {why}", scope.as_str()));
                 }
@@ -713,12 +735,15 @@ fn display_pointer(pointer: &str) -> &str {
 
 /// Builds the resolved tree, in the same order `plan` walked it.
 struct Builder<'a> {
-    plan: &'a Plan,
-    secret_of_lookup: &'a HashMap<usize, usize>,
-    secret_of_handle: &'a HashMap<usize, usize>,
+    plan: &'a Plan<'a>,
+    secret_of_lookup: &'a [Option<usize>],
+    secret_of_handle: &'a [Option<usize>],
     secrets: &'a [ResolvedSecret],
     env: Vec<EnvBinding>,
-    variables: HashMap<usize, String>,
+    /// The variable bound to each secret, by secret index.
+    variables: Vec<Option<String>>,
+    /// Every variable name bound so far.
+    used: std::collections::HashSet<String>,
     next_site: usize,
 }
 
@@ -751,8 +776,8 @@ impl Builder<'_> {
                         let site = &self.plan.sites[self.next_site];
                         self.next_site += 1;
                         match site.target {
-                            Target::Lookup(index) => self.secret_of_lookup.get(&index).copied(),
-                            Target::Handle(index) => self.secret_of_handle.get(&index).copied(),
+                            Target::Lookup(index) => self.secret_of_lookup[index],
+                            Target::Handle(index) => self.secret_of_handle[index],
                             Target::Skipped => None,
                         }
                     })
@@ -811,7 +836,7 @@ impl Builder<'_> {
 
     /// The variable bound to a secret: `SIGIL_` and the name in capitals, made unique.
     fn variable(&mut self, secret: usize, reference: &Reference) -> String {
-        if let Some(variable) = self.variables.get(&secret) {
+        if let Some(Some(variable)) = self.variables.get(secret) {
             return variable.clone();
         }
         let base = match &reference.kind {
@@ -827,11 +852,15 @@ impl Builder<'_> {
         };
         let mut variable = base.clone();
         let mut n = 2;
-        while self.env.iter().any(|binding| binding.variable == variable) {
+        while self.used.contains(&variable) {
             variable = format!("{base}_{n}");
             n += 1;
         }
-        self.variables.insert(secret, variable.clone());
+        if self.variables.len() <= secret {
+            self.variables.resize(secret + 1, None);
+        }
+        self.variables[secret] = Some(variable.clone());
+        self.used.insert(variable.clone());
         self.env.push(EnvBinding {
             variable: variable.clone(),
             secret,

@@ -129,10 +129,14 @@ pub fn render(
             ScriptPart::Reference(written) => {
                 match &contexts[index] {
                     ShellContext::Unquoted => {
-                        script.push_str(&format!("\"${{{}}}\"", variable(index)));
+                        script.push_str("\"${");
+                        script.push_str(&variable(index));
+                        script.push_str("}\"");
                     }
                     ShellContext::DoubleQuoted | ShellContext::HeredocBody => {
-                        script.push_str(&format!("${{{}}}", variable(index)));
+                        script.push_str("${");
+                        script.push_str(&variable(index));
+                        script.push('}');
                     }
                     ShellContext::Comment | ShellContext::NoExpansion(_) => {
                         script.push_str(written);
@@ -189,7 +193,7 @@ struct Lexer {
     /// Heredocs whose operator was read on the current line; bodies start at the next newline.
     pending: Vec<Heredoc>,
     /// The heredoc body line read so far, and whether a reference stood in it.
-    body_line: String,
+    body_line: Vec<u8>,
     body_line_has_reference: bool,
 }
 
@@ -201,7 +205,7 @@ impl Default for Lexer {
             escaped: false,
             word_start: true,
             pending: Vec::new(),
-            body_line: String::new(),
+            body_line: Vec::new(),
             body_line_has_reference: false,
         }
     }
@@ -249,18 +253,19 @@ impl Lexer {
     }
 
     fn text(&mut self, text: &str) {
-        let chars: Vec<char> = text.chars().collect();
-        self.text_with_heredocs(&chars);
+        // Every character of the shell's syntax is ASCII, and no byte of a multi-byte UTF-8
+        // character is, so the lexer reads bytes.
+        self.text_with_heredocs(text.as_bytes());
     }
 
     /// Reads the character at `i` (looking ahead within the same text part) and returns how many
     /// characters it consumed.
-    fn step(&mut self, chars: &[char], i: usize) -> usize {
+    fn step(&mut self, chars: &[u8], i: usize) -> usize {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
         match self.mode.clone() {
             Mode::SingleQuote => {
-                if c == '\'' {
+                if c == b'\'' {
                     self.mode = Mode::Normal;
                 }
                 1
@@ -268,15 +273,15 @@ impl Lexer {
             Mode::AnsiC => {
                 if self.escaped {
                     self.escaped = false;
-                } else if c == '\\' {
+                } else if c == b'\\' {
                     self.escaped = true;
-                } else if c == '\'' {
+                } else if c == b'\'' {
                     self.mode = Mode::Normal;
                 }
                 1
             }
             Mode::Comment => {
-                if c == '\n' {
+                if c == b'\n' {
                     self.mode = Mode::Normal;
                     self.newline();
                 }
@@ -290,22 +295,22 @@ impl Lexer {
         }
     }
 
-    fn body_char(&mut self, heredoc: &Heredoc, c: char) {
-        if c != '\n' {
+    fn body_char(&mut self, heredoc: &Heredoc, c: u8) {
+        if c != b'\n' {
             // A backslash escapes in an unquoted body; in a quoted one everything is literal.
             if !heredoc.quoted {
-                self.escaped = !self.escaped && c == '\\';
+                self.escaped = !self.escaped && c == b'\\';
             }
             self.body_line.push(c);
             return;
         }
         self.escaped = false;
-        let line = if heredoc.strip_tabs {
-            self.body_line.trim_start_matches('\t')
-        } else {
-            self.body_line.as_str()
+        let tabs = match heredoc.strip_tabs {
+            true => self.body_line.iter().take_while(|&&b| b == b'\t').count(),
+            false => 0,
         };
-        let ends = !self.body_line_has_reference && line == heredoc.delimiter;
+        let ends = !self.body_line_has_reference
+            && self.body_line[tabs..] == *heredoc.delimiter.as_bytes();
         self.body_line.clear();
         self.body_line_has_reference = false;
         if ends {
@@ -324,78 +329,81 @@ impl Lexer {
         }
     }
 
-    fn normal(&mut self, c: char, next: Option<char>, after: Option<char>) -> usize {
+    fn normal(&mut self, c: u8, next: Option<u8>, after: Option<u8>) -> usize {
         let word_start = std::mem::replace(&mut self.word_start, false);
         let in_double = self.top() == Some(Frame::DoubleQuote);
         if self.escaped {
             self.escaped = false;
             return 1;
         }
-        if c == '\\' {
+        if c == b'\\' {
             // Inside double quotes a backslash escapes only $ ` " \ and newline; a reference is
             // neither, but its expansion starts with `$`, so treat the backslash as escaping it.
-            if !in_double || matches!(next, Some('$' | '`' | '"' | '\\' | '\n') | None) {
+            if !in_double || matches!(next, Some(b'$' | b'`' | b'"' | b'\\' | b'\n') | None) {
                 self.escaped = true;
             }
             return 1;
         }
         match c {
-            '\'' if !in_double && !matches!(self.top(), Some(Frame::Parameter(_))) => {
+            b'\'' if !in_double && !matches!(self.top(), Some(Frame::Parameter(_))) => {
                 self.mode = Mode::SingleQuote;
                 1
             }
-            '"' if in_double => {
+            b'"' if in_double => {
                 self.stack.pop();
                 1
             }
-            '"' => {
+            b'"' => {
                 self.stack.push(Frame::DoubleQuote);
                 1
             }
-            '`' if self.top() == Some(Frame::Backtick) => {
+            b'`' if self.top() == Some(Frame::Backtick) => {
                 self.stack.pop();
                 1
             }
-            '`' => {
+            b'`' => {
                 self.stack.push(Frame::Backtick);
                 self.word_start = true;
                 1
             }
-            '$' => match next {
-                Some('(') if after == Some('(') => {
+            b'$' => match next {
+                Some(b'(') if after == Some(b'(') => {
                     self.stack.push(Frame::Arithmetic(0));
                     3
                 }
-                Some('(') => {
+                Some(b'(') => {
                     self.stack.push(Frame::CommandSubstitution(0));
                     self.word_start = true;
                     2
                 }
-                Some('{') => {
+                Some(b'{') => {
                     self.stack.push(Frame::Parameter(0));
                     2
                 }
-                Some('\'') if !in_double => {
+                Some(b'\'') if !in_double => {
                     self.mode = Mode::AnsiC;
                     2
                 }
                 _ => 1,
             },
-            '#' if word_start && !in_double && !matches!(self.top(), Some(Frame::Parameter(_))) => {
+            b'#' if word_start
+                && !in_double
+                && !matches!(self.top(), Some(Frame::Parameter(_))) =>
+            {
                 self.mode = Mode::Comment;
                 1
             }
-            '\n' => {
+            b'\n' => {
                 self.newline();
                 1
             }
             _ if in_double => 1,
-            '(' => {
+            b'(' => {
                 match self.stack.last_mut() {
                     Some(Frame::CommandSubstitution(depth) | Frame::Arithmetic(depth)) => {
                         *depth += 1
                     }
-                    _ if word_start && next == Some('(') => {
+                    _ if word_start && next == Some(b'(') => {
                         self.stack.push(Frame::Arithmetic(0));
                         return 2;
                     }
@@ -404,12 +412,12 @@ impl Lexer {
                 self.word_start = true;
                 1
             }
-            ')' => {
+            b')' => {
                 match self.stack.last_mut() {
                     Some(Frame::CommandSubstitution(0)) => {
                         self.stack.pop();
                     }
-                    Some(Frame::Arithmetic(0)) if next == Some(')') => {
+                    Some(Frame::Arithmetic(0)) if next == Some(b')') => {
                         self.stack.pop();
                         return 2;
                     }
@@ -421,14 +429,14 @@ impl Lexer {
                 self.word_start = true;
                 1
             }
-            '{' => {
+            b'{' => {
                 if let Some(Frame::Parameter(depth)) = self.stack.last_mut() {
                     *depth += 1;
                 }
                 self.word_start = true;
                 1
             }
-            '}' => {
+            b'}' => {
                 match self.stack.last_mut() {
                     Some(Frame::Parameter(0)) => {
                         self.stack.pop();
@@ -440,8 +448,8 @@ impl Lexer {
             }
             // A here-string `<<<` has no body. (Heredoc operators are read in
             // `text_with_heredocs`, where the whole delimiter word is at hand.)
-            '<' if next == Some('<') && after == Some('<') => 3,
-            ' ' | '\t' | ';' | '&' | '|' => {
+            b'<' if next == Some(b'<') && after == Some(b'<') => 3,
+            b' ' | b'\t' | b';' | b'&' | b'|' => {
                 self.word_start = true;
                 1
             }
@@ -453,37 +461,38 @@ impl Lexer {
 /// Reads a heredoc operator's delimiter word: `<<` (already consumed), optional `-`, blanks, then
 /// a word whose quoted parts make the whole delimiter quoted. Returns the heredoc and the number of
 /// characters consumed after `<<`, or `None` when no word follows.
-fn heredoc_operator(chars: &[char]) -> Option<(Heredoc, usize)> {
+fn heredoc_operator(chars: &[u8]) -> Option<(Heredoc, usize)> {
     let mut i = 0;
-    let strip_tabs = chars.first() == Some(&'-');
+    let strip_tabs = chars.first() == Some(&b'-');
     if strip_tabs {
         i += 1;
     }
-    while matches!(chars.get(i), Some(' ' | '\t')) {
+    while matches!(chars.get(i), Some(b' ' | b'\t')) {
         i += 1;
     }
-    let mut delimiter = String::new();
+    let mut delimiter = Vec::new();
     let mut quoted = false;
     while let Some(&c) = chars.get(i) {
         match c {
-            '\'' | '"' => {
+            b'\'' | b'"' => {
                 quoted = true;
                 let close = chars[i + 1..].iter().position(|&q| q == c)?;
                 delimiter.extend(&chars[i + 1..i + 1 + close]);
                 i += close + 2;
             }
-            '\\' => {
+            b'\\' => {
                 quoted = true;
                 delimiter.extend(chars.get(i + 1));
                 i += 2;
             }
-            c if c.is_whitespace() || ";|&<>()".contains(c) => break,
+            c if c.is_ascii_whitespace() || b";|&<>()".contains(&c) => break,
             c => {
                 delimiter.push(c);
                 i += 1;
             }
         }
     }
+    let delimiter = String::from_utf8_lossy(&delimiter).into_owned();
     (!delimiter.is_empty()).then_some((
         Heredoc {
             delimiter,
@@ -497,14 +506,14 @@ fn heredoc_operator(chars: &[char]) -> Option<(Heredoc, usize)> {
 impl Lexer {
     /// `text` with heredoc operators recognised: the delimiter word is read here, where the whole
     /// text part is at hand, and its body is queued to start at the end of the line.
-    fn text_with_heredocs(&mut self, chars: &[char]) {
+    fn text_with_heredocs(&mut self, chars: &[u8]) {
         let mut i = 0;
         while i < chars.len() {
             let is_heredoc_operator = self.mode == Mode::Normal
                 && !self.escaped
-                && chars[i] == '<'
-                && chars.get(i + 1) == Some(&'<')
-                && chars.get(i + 2) != Some(&'<')
+                && chars[i] == b'<'
+                && chars.get(i + 1) == Some(&b'<')
+                && chars.get(i + 2) != Some(&b'<')
                 && !matches!(self.top(), Some(Frame::Arithmetic(_) | Frame::DoubleQuote));
             if is_heredoc_operator {
                 self.word_start = false;

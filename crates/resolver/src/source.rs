@@ -24,8 +24,8 @@ pub struct Slot {
 pub struct Lookup {
     /// The secret name.
     pub name: String,
-    /// Slots in precedence order.
-    pub slots: Vec<Slot>,
+    /// Slots in precedence order (shared: every unpinned name of a step looks in the same ones).
+    pub slots: std::sync::Arc<[Slot]>,
 }
 
 /// A slot that holds a (not deleted) secret of the looked-up name.
@@ -148,7 +148,10 @@ pub trait SecretSource: Send + Sync {
 /// ```
 #[derive(Debug, Default)]
 pub struct MemorySource {
-    entries: Vec<MemoryEntry>,
+    /// Entries by name (a step looks up many names; each has a handful of entries), and the
+    /// names in insertion order.
+    entries: std::collections::HashMap<String, Vec<MemoryEntry>>,
+    order: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -156,7 +159,6 @@ struct MemoryEntry {
     scope: Scope,
     owner: Option<String>,
     environment: Option<String>,
-    name: String,
     value: SecretString,
     expired: bool,
 }
@@ -200,17 +202,19 @@ impl MemorySource {
         value: SecretString,
         expired: bool,
     ) {
-        self.entries.retain(|entry| {
+        let entries = self.entries.entry(name.to_owned()).or_insert_with(|| {
+            self.order.push(name.to_owned());
+            Vec::new()
+        });
+        entries.retain(|entry| {
             !(entry.scope == scope
                 && entry.owner.as_deref() == owner
-                && entry.environment.as_deref() == environment
-                && entry.name == name)
+                && entry.environment.as_deref() == environment)
         });
-        self.entries.push(MemoryEntry {
+        entries.push(MemoryEntry {
             scope,
             owner: owner.map(str::to_owned),
             environment: environment.map(str::to_owned),
-            name: name.to_owned(),
             value,
             expired,
         });
@@ -235,18 +239,12 @@ impl MemorySource {
 
     /// Every distinct name the source holds, in insertion order.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for entry in &self.entries {
-            if !names.contains(&entry.name) {
-                names.push(entry.name.clone());
-            }
-        }
-        names
+        self.order.clone()
     }
 
     /// How many values the source holds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.values().map(Vec::len).sum()
     }
 
     /// Whether the source holds no value.
@@ -255,9 +253,8 @@ impl MemorySource {
     }
 
     fn entry(&self, name: &str, slot: &Slot) -> Option<&MemoryEntry> {
-        self.entries.iter().find(|entry| {
-            entry.name == name
-                && entry.scope == slot.scope
+        self.entries.get(name)?.iter().find(|entry| {
+            entry.scope == slot.scope
                 && entry.environment == slot.environment
                 && (entry.owner.is_none() || entry.owner == slot.owner)
         })
