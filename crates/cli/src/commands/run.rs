@@ -145,10 +145,11 @@ async fn run_pipeline(path: &Path, args: &RunArgs) -> Result<Exit> {
     }
     match &args.source.store.store {
         Some(store) => sigil_env.push(("SIGIL_STORE", store.clone())),
-        None => sigil_env.push((
-            "SIGIL_HOME",
-            args.source.store.home()?.display().to_string(),
-        )),
+        None => {
+            // Absolute, so a step with its own working_directory finds the same store.
+            let home = std::path::absolute(args.source.store.home()?)?;
+            sigil_env.push(("SIGIL_HOME", home.display().to_string()));
+        }
     }
 
     let started = Instant::now();
