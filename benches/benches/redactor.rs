@@ -46,7 +46,9 @@ const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 /// `count` values of 20 to 50 characters shaped like real tokens.
 fn values(count: usize) -> Vec<String> {
     let mut rng = Rng(0x5EED_0000 + count as u64);
-    let prefixes = ["ghp_", "sk-live-", "AKIA", "xoxb-", "glpat-", "npm_", "", ""];
+    let prefixes = [
+        "ghp_", "sk-live-", "AKIA", "xoxb-", "glpat-", "npm_", "", "",
+    ];
     (0..count)
         .map(|_| {
             let mut value = rng.pick(&prefixes).to_owned();
@@ -62,18 +64,53 @@ fn values(count: usize) -> Vec<String> {
 /// One log line of the kinds a CI job prints.
 fn log_line(rng: &mut Rng, out: &mut Vec<u8>) {
     let n = rng.below(10_000);
-    let hex: String = (0..12).map(|_| char::from(b"0123456789abcdef"[rng.below(16)])).collect();
+    let hex: String = (0..12)
+        .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
+        .collect();
     let line = match rng.below(10) {
-        0 => format!("2026-11-25T09:{:02}:{:02}.{n:03}Z INFO  step {}/12: npm ci --prefer-offline --no-audit\n", n % 60, n % 59, n % 12),
-        1 => format!("Downloading https://registry.npmjs.org/{}/-/{}-4.17.{n}.tgz ({} kB)\n", rng.pick(&["lodash", "react", "typescript", "webpack"]), rng.pick(&["a", "b"]), n % 900),
-        2 => format!("test tests::{}::case_{n} ... ok\n", rng.pick(&["parser", "store", "redactor", "resolver"])),
-        3 => format!("   Compiling {} v0.{}.{} (/builds/group/project/crates/{})\n", rng.pick(&["serde", "tokio", "regex", "clap"]), n % 40, n % 9, rng.pick(&["core", "cli"])),
+        0 => format!(
+            "2026-11-25T09:{:02}:{:02}.{n:03}Z INFO  step {}/12: npm ci --prefer-offline --no-audit\n",
+            n % 60,
+            n % 59,
+            n % 12
+        ),
+        1 => format!(
+            "Downloading https://registry.npmjs.org/{}/-/{}-4.17.{n}.tgz ({} kB)\n",
+            rng.pick(&["lodash", "react", "typescript", "webpack"]),
+            rng.pick(&["a", "b"]),
+            n % 900
+        ),
+        2 => format!(
+            "test tests::{}::case_{n} ... ok\n",
+            rng.pick(&["parser", "store", "redactor", "resolver"])
+        ),
+        3 => format!(
+            "   Compiling {} v0.{}.{} (/builds/group/project/crates/{})\n",
+            rng.pick(&["serde", "tokio", "regex", "clap"]),
+            n % 40,
+            n % 9,
+            rng.pick(&["core", "cli"])
+        ),
         4 => format!("{hex}: Pull complete\n"),
         5 => format!("remote: Counting objects: {}% ({n}/{n}), done.\n", n % 100),
-        6 => format!("[{n:>5}] warning: unused variable `x{n}` in src/module_{}.rs:{}:{}\n", n % 37, n % 400, n % 80),
-        7 => format!("+ curl -sSf -H 'Accept: application/json' https://api.example.com/v1/builds/{n}/status\n"),
-        8 => format!("Step {}/{}: RUN apt-get update && apt-get install -y build-essential libssl-dev ({hex})\n", n % 20, 20),
-        _ => format!("    at Object.<anonymous> (/builds/app/node_modules/jest/build/index.js:{n}:{})\n", n % 60),
+        6 => format!(
+            "[{n:>5}] warning: unused variable `x{n}` in src/module_{}.rs:{}:{}\n",
+            n % 37,
+            n % 400,
+            n % 80
+        ),
+        7 => format!(
+            "+ curl -sSf -H 'Accept: application/json' https://api.example.com/v1/builds/{n}/status\n"
+        ),
+        8 => format!(
+            "Step {}/{}: RUN apt-get update && apt-get install -y build-essential libssl-dev ({hex})\n",
+            n % 20,
+            20
+        ),
+        _ => format!(
+            "    at Object.<anonymous> (/builds/app/node_modules/jest/build/index.js:{n}:{})\n",
+            n % 60
+        ),
     };
     out.extend_from_slice(line.as_bytes());
 }
@@ -126,7 +163,10 @@ fn stream(redactor: &Redactor, input: &[u8], out: &mut Vec<u8>) {
 }
 
 fn redactor_benches(c: &mut Criterion) {
-    let mib: usize = std::env::var("SIGIL_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let mib: usize = std::env::var("SIGIL_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let all_values = values(1000);
     let sets: Vec<usize> = std::env::var("SIGIL_BENCH_SETS")
         .ok()
@@ -143,10 +183,17 @@ fn redactor_benches(c: &mut Criterion) {
         let redactor = build(values);
         let after = resident_kib();
         let stats = redactor.stats();
-        let needles: Vec<Vec<u8>> = redactor.expose_needles().iter().map(|n| n.to_vec()).collect();
+        let needles: Vec<Vec<u8>> = redactor
+            .expose_needles()
+            .iter()
+            .map(|n| n.to_vec())
+            .collect();
         let (haystack, injected) = workload(&needles, mib << 20);
         group.throughput(Throughput::Bytes(haystack.len() as u64));
-        let ac = AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&needles).unwrap();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&needles)
+            .unwrap();
         eprintln!(
             "set of {count} secrets: {} needles, redactor memory {:.1} MiB (resident growth {:.1} MiB), aho-corasick memory {:.1} MiB, injections {injected}",
             stats.needles,
@@ -159,7 +206,11 @@ fn redactor_benches(c: &mut Criterion) {
         let expected = ac.replace_all_bytes(&haystack, &vec![b"***".as_slice(); needles.len()]);
         let got = redactor.redact(&haystack);
         assert!(got == expected, "redactor and aho-corasick disagree");
-        assert_eq!(got.windows(3).filter(|w| w == b"***").count(), injected, "one mask per injection");
+        assert_eq!(
+            got.windows(3).filter(|w| w == b"***").count(),
+            injected,
+            "one mask per injection"
+        );
         stream(&redactor, &haystack, &mut out);
         assert!(out == expected, "streaming differs from in-memory");
 
@@ -179,16 +230,20 @@ fn redactor_benches(c: &mut Criterion) {
                 black_box(out.len())
             })
         });
-        group.bench_with_input(BenchmarkId::new("aho_corasick_ll", count), &haystack, |b, h| {
-            b.iter(|| {
-                let mut dst = Vec::with_capacity(h.len());
-                ac.replace_all_with_bytes(black_box(h), &mut dst, |_, _, dst| {
-                    dst.extend_from_slice(b"***");
-                    true
-                });
-                black_box(dst.len())
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("aho_corasick_ll", count),
+            &haystack,
+            |b, h| {
+                b.iter(|| {
+                    let mut dst = Vec::with_capacity(h.len());
+                    ac.replace_all_with_bytes(black_box(h), &mut dst, |_, _, dst| {
+                        dst.extend_from_slice(b"***");
+                        true
+                    });
+                    black_box(dst.len())
+                })
+            },
+        );
     }
     group.finish();
 }

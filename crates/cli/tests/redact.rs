@@ -4,7 +4,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-
 fn sigil() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sigil"));
     command.env_remove("RUST_LOG");
@@ -18,7 +17,11 @@ fn fixtures() -> PathBuf {
 /// Runs `sigil redact ARGS` on `input`; returns (exit code, stdout, stderr).
 fn redact(args: &[&str], envs: &[(&str, &str)], input: &[u8]) -> (i32, String, String) {
     let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_sigil"));
-    command.env_remove("RUST_LOG").arg("redact").args(args).current_dir(fixtures());
+    command
+        .env_remove("RUST_LOG")
+        .arg("redact")
+        .args(args)
+        .current_dir(fixtures());
     for (name, value) in envs {
         command.env(name, value);
     }
@@ -45,7 +48,12 @@ fn fixture_cases() {
         let input = std::fs::read(&path).unwrap();
         let expected = std::fs::read_to_string(path.with_extension("out")).unwrap();
         let (code, stdout, stderr) = redact(&args, &[], &input);
-        assert_eq!((code, stdout.as_str()), (0, expected.as_str()), "{}: {stderr}", path.display());
+        assert_eq!(
+            (code, stdout.as_str()),
+            (0, expected.as_str()),
+            "{}: {stderr}",
+            path.display()
+        );
         cases += 1;
     }
     assert!(cases >= 3, "fixtures missing");
@@ -53,11 +61,22 @@ fn fixture_cases() {
 
 #[test]
 fn env_names_and_globs() {
-    let envs = [("CI_TOKEN", "tok-1111-aaaa"), ("NPM_TOKEN", "npm-2222-bbbb"), ("OTHER", "other-3333")];
+    let envs = [
+        ("CI_TOKEN", "tok-1111-aaaa"),
+        ("NPM_TOKEN", "npm-2222-bbbb"),
+        ("OTHER", "other-3333"),
+    ];
     let input = b"a tok-1111-aaaa b npm-2222-bbbb c other-3333\n";
-    let (code, stdout, _) = redact(&["--from-env", "*_TOKEN", "--mask-style", "name"], &envs, input);
+    let (code, stdout, _) = redact(
+        &["--from-env", "*_TOKEN", "--mask-style", "name"],
+        &envs,
+        input,
+    );
     assert_eq!(code, 0);
-    assert_eq!(stdout, "a [secrets.CI_TOKEN] b [secrets.NPM_TOKEN] c other-3333\n");
+    assert_eq!(
+        stdout,
+        "a [secrets.CI_TOKEN] b [secrets.NPM_TOKEN] c other-3333\n"
+    );
     let (code, stdout, _) = redact(&["--from-env", "OTHER", "--mask", "<hidden>"], &envs, input);
     assert_eq!(code, 0);
     assert_eq!(stdout, "a tok-1111-aaaa b npm-2222-bbbb c <hidden>\n");
@@ -120,7 +139,10 @@ fn slow_writer_child() {
         .unwrap();
     child.wait().unwrap();
     assert!(output.status.success());
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "pw=hunter2***\ndone\n");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "pw=hunter2***\ndone\n"
+    );
 }
 
 /// Output is released as soon as it is safe, before the input ends: the test reads the safe
@@ -161,7 +183,11 @@ fn output_is_live() {
 fn broken_pipe_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.log");
-    std::fs::write(&big, "a line of log output with hunter2hunter2 inside\n".repeat(200_000)).unwrap();
+    std::fs::write(
+        &big,
+        "a line of log output with hunter2hunter2 inside\n".repeat(200_000),
+    )
+    .unwrap();
     let mut child = sigil()
         .args(["redact", "--from-env", "PW"])
         .arg(&big)

@@ -62,8 +62,13 @@ pub enum Encoding {
 
 impl Encoding {
     /// Every built-in encoding, the default set.
-    pub const ALL: &'static [Encoding] =
-        &[Encoding::Base64, Encoding::Percent, Encoding::Json, Encoding::Xml, Encoding::Shell];
+    pub const ALL: &'static [Encoding] = &[
+        Encoding::Base64,
+        Encoding::Percent,
+        Encoding::Json,
+        Encoding::Xml,
+        Encoding::Shell,
+    ];
 }
 
 impl Encoder for Encoding {
@@ -119,7 +124,11 @@ fn percent_forms(value: &[u8], out: &mut Vec<SecretBytes>) {
             } else if b == b' ' && plus {
                 encoded.push(b'+');
             } else {
-                encoded.extend_from_slice(&[b'%', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]]);
+                encoded.extend_from_slice(&[
+                    b'%',
+                    hex[usize::from(b >> 4)],
+                    hex[usize::from(b & 15)],
+                ]);
             }
         }
         out.push(encoded);
@@ -128,7 +137,9 @@ fn percent_forms(value: &[u8], out: &mut Vec<SecretBytes>) {
 
 fn json_forms(value: &[u8], out: &mut Vec<SecretBytes>) {
     // JSON escaping is defined on text; a value that is not UTF-8 has no JSON form.
-    let Ok(text) = std::str::from_utf8(value) else { return };
+    let Ok(text) = std::str::from_utf8(value) else {
+        return;
+    };
     #[derive(Clone, Copy)]
     enum Style {
         Minimal,
@@ -260,31 +271,43 @@ mod tests {
 
     #[test]
     fn percent_forms_plus_and_hex_case() {
-        check(Encoding::Percent, "a b/c!d\u{e9}", &[
-            "a+b%2Fc%21d%C3%A9",
-            "a%20b%2Fc%21d%C3%A9",
-            "a+b%2fc%21d%c3%a9",
-            "a%20b%2Fc!d%C3%A9",
-        ]);
+        check(
+            Encoding::Percent,
+            "a b/c!d\u{e9}",
+            &[
+                "a+b%2Fc%21d%C3%A9",
+                "a%20b%2Fc%21d%C3%A9",
+                "a+b%2fc%21d%c3%a9",
+                "a%20b%2Fc!d%C3%A9",
+            ],
+        );
         check(Encoding::Percent, "plain-token_1.2~x", &[]);
     }
 
     #[test]
     fn json_forms_minimal_ascii_and_html_safe() {
-        check(Encoding::Json, "p\"w\\<\u{e9}\u{1f600}\n", &[
-            "p\\\"w\\\\<\u{e9}\u{1f600}\\n",
-            "p\\\"w\\\\<\\u00e9\\ud83d\\ude00\\n",
-            "p\\\"w\\\\\\u003c\u{e9}\u{1f600}\\n",
-        ]);
+        check(
+            Encoding::Json,
+            "p\"w\\<\u{e9}\u{1f600}\n",
+            &[
+                "p\\\"w\\\\<\u{e9}\u{1f600}\\n",
+                "p\\\"w\\\\<\\u00e9\\ud83d\\ude00\\n",
+                "p\\\"w\\\\\\u003c\u{e9}\u{1f600}\\n",
+            ],
+        );
     }
 
     #[test]
     fn xml_and_shell_forms() {
-        check(Encoding::Xml, "a<b>&'\"c", &[
-            "a&lt;b&gt;&amp;&apos;&quot;c",
-            "a&lt;b&gt;&amp;&#39;&#34;c",
-            "a&lt;b&gt;&amp;'\"c",
-        ]);
+        check(
+            Encoding::Xml,
+            "a<b>&'\"c",
+            &[
+                "a&lt;b&gt;&amp;&apos;&quot;c",
+                "a&lt;b&gt;&amp;&#39;&#34;c",
+                "a&lt;b&gt;&amp;'\"c",
+            ],
+        );
         check(Encoding::Shell, "it's a secret", &["it'\\''s a secret"]);
     }
 }

@@ -80,5 +80,14 @@ pub use crate::{
     writer::{AsyncRedactWriter, RedactMakeWriter, RedactWriter},
 };
 
+/// The `secrecy` crate, re-exported so that callers build values with the same
+/// `SecretString` this crate takes.
+pub use secrecy;
+
 #[cfg(test)]
 mod tests;
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -40,7 +40,11 @@ pub(crate) struct Occurrence {
 
 impl Occurrence {
     pub(crate) fn new(start: usize, end: usize, id: u32) -> Self {
-        Occurrence { start, neg_end: -(end as isize), id }
+        Occurrence {
+            start,
+            neg_end: -(end as isize),
+            id,
+        }
     }
     pub(crate) fn end(&self) -> usize {
         (-self.neg_end) as usize
@@ -54,7 +58,13 @@ pub(crate) enum Partial {
     Literal { start: usize, lo: u32, hi: u32 },
     /// Inside flexible needle `id`: `offset` bytes of segment `segment` matched, then `run`
     /// whitespace bytes (only when the segment is complete).
-    Flexible { start: usize, id: u32, segment: u32, offset: u32, run: u32 },
+    Flexible {
+        start: usize,
+        id: u32,
+        segment: u32,
+        offset: u32,
+        run: u32,
+    },
 }
 
 impl Partial {
@@ -110,6 +120,11 @@ pub(crate) struct Matcher {
     first: Vec<(u32, u32)>,
     /// For each first byte, the flexible ids whose first segment starts with it.
     flex_first: Vec<Vec<u32>>,
+    /// Hashed (length, prefix) of every needle prefix shorter than a window: the filter of
+    /// [`Matcher::may_start`] for the last few bytes of a write.
+    short_prefixes: Vec<u64>,
+    /// First two bytes of every needle, one bit per pair (8 KiB): the first, cheapest filter.
+    pairs: Vec<u64>,
     /// The longest a live partial match can be: bytes a stream may hold back.
     pub(crate) max_hold: usize,
 }
@@ -132,7 +147,12 @@ impl Matcher {
             .iter()
             .enumerate()
             .map(|(id, l)| (id as u32, &l.bytes[..]))
-            .chain(flexibles.iter().enumerate().map(|(id, f)| (id as u32 | FLEX, &f.segments[0][..])));
+            .chain(
+                flexibles
+                    .iter()
+                    .enumerate()
+                    .map(|(id, f)| (id as u32 | FLEX, &f.segments[0][..])),
+            );
         for (id, bytes) in anchors {
             for offset in 0..stride {
                 pairs.push((window(&bytes[offset..], gram), id, offset as u32));
@@ -140,7 +160,9 @@ impl Matcher {
         }
         pairs.sort_unstable();
         // About 32 bits per window, between 4 KiB and 1 MiB of bitmap.
-        let bits = (pairs.len() * 32).next_power_of_two().clamp(1 << 15, 1 << 23);
+        let bits = (pairs.len() * 32)
+            .next_power_of_two()
+            .clamp(1 << 15, 1 << 23);
         let shift = 64 - bits.trailing_zeros();
         let mut bitmap = vec![0u64; bits / 64];
         let mut windows = HashMap::default();
@@ -159,7 +181,8 @@ impl Matcher {
         }
 
         let mut sorted: Vec<u32> = (0..literals.len() as u32).collect();
-        sorted.sort_unstable_by(|&a, &b| literals[a as usize].bytes.cmp(&literals[b as usize].bytes));
+        sorted
+            .sort_unstable_by(|&a, &b| literals[a as usize].bytes.cmp(&literals[b as usize].bytes));
         let mut arena = crate::SecretBytes::new(Vec::with_capacity(
             literals.iter().map(|l| l.bytes.len()).sum(),
         ));
@@ -169,10 +192,32 @@ impl Matcher {
             spans.push((arena.len() as u32, bytes.len() as u32));
             arena.extend_from_slice(bytes);
         }
+        let mut short_prefixes = vec![0u64; SHORT_PREFIX_BITS / 64];
+        let anchors = literals
+            .iter()
+            .map(|l| &l.bytes[..])
+            .chain(flexibles.iter().map(|f| &f.segments[0][..]));
+        for bytes in anchors {
+            for len in 1..gram.min(bytes.len()) {
+                let h = short_prefix_hash(&bytes[..len]);
+                short_prefixes[h >> 6] |= 1 << (h & 63);
+            }
+        }
+        let mut pairs = vec![0u64; 1 << 10];
+        let anchors = literals
+            .iter()
+            .map(|l| &l.bytes[..])
+            .chain(flexibles.iter().map(|f| &f.segments[0][..]));
+        for bytes in anchors {
+            let pair = usize::from(bytes[0]) << 8 | usize::from(bytes[1]);
+            pairs[pair >> 6] |= 1 << (pair & 63);
+        }
         let mut first = vec![(0u32, 0u32); 256];
         for byte in 0..256usize {
-            let lo = sorted.partition_point(|&id| usize::from(literals[id as usize].bytes[0]) < byte);
-            let hi = sorted.partition_point(|&id| usize::from(literals[id as usize].bytes[0]) <= byte);
+            let lo =
+                sorted.partition_point(|&id| usize::from(literals[id as usize].bytes[0]) < byte);
+            let hi =
+                sorted.partition_point(|&id| usize::from(literals[id as usize].bytes[0]) <= byte);
             first[byte] = (lo as u32, hi as u32);
         }
         let mut flex_first = vec![Vec::new(); 256];
@@ -200,6 +245,8 @@ impl Matcher {
             arena,
             first,
             flex_first,
+            short_prefixes,
+            pairs,
             max_hold,
         }
     }
@@ -211,7 +258,11 @@ impl Matcher {
 
     /// Heap bytes used by the search structures and the needles.
     pub(crate) fn memory_usage(&self) -> usize {
-        let needles: usize = self.literals.iter().map(|l| l.bytes.len() + 48).sum::<usize>()
+        let needles: usize = self
+            .literals
+            .iter()
+            .map(|l| l.bytes.len() + 48)
+            .sum::<usize>()
             + self
                 .flexibles
                 .iter()
@@ -224,7 +275,13 @@ impl Matcher {
             + self.sorted.len() * 12
             + self.arena.capacity()
             + self.first.len() * 8
-            + self.flex_first.iter().map(|v| v.len() * 4 + 24).sum::<usize>()
+            + self
+                .flex_first
+                .iter()
+                .map(|v| v.len() * 4 + 24)
+                .sum::<usize>()
+            + self.short_prefixes.len() * 8
+            + self.pairs.len() * 8
     }
 
     /// The name of the value a needle came from.
@@ -253,7 +310,9 @@ impl Matcher {
             }
         } else {
             while p <= last {
-                let key = u64::from(u32::from_le_bytes(hay[p..p + 4].try_into().expect("4 bytes")));
+                let key = u64::from(u32::from_le_bytes(
+                    hay[p..p + 4].try_into().expect("4 bytes"),
+                ));
                 if self.maybe(key) {
                     self.verify(hay, p, key, base, out);
                 }
@@ -270,17 +329,29 @@ impl Matcher {
 
     #[inline(never)]
     fn verify(&self, hay: &[u8], p: usize, key: u64, base: usize, out: &mut Vec<Occurrence>) {
-        let Some(&(begin, end)) = self.windows.get(&key) else { return };
+        let Some(&(begin, end)) = self.windows.get(&key) else {
+            return;
+        };
         for &(id, offset) in &self.entries[begin as usize..end as usize] {
-            let Some(start) = p.checked_sub(offset as usize) else { continue };
+            let Some(start) = p.checked_sub(offset as usize) else {
+                continue;
+            };
             if id & FLEX != 0 {
-                if let Some(end) = self.flexible_at(&self.flexibles[(id & !FLEX) as usize], hay, start) {
+                if let Some(end) =
+                    self.flexible_at(&self.flexibles[(id & !FLEX) as usize], hay, start)
+                {
                     out.push(Occurrence::new(base + start, base + end, id));
                 }
             } else {
                 let needle = &self.literals[id as usize].bytes;
-                if hay.len() - start >= needle.len() && hay[start..start + needle.len()] == needle[..] {
-                    out.push(Occurrence::new(base + start, base + start + needle.len(), id));
+                if hay.len() - start >= needle.len()
+                    && hay[start..start + needle.len()] == needle[..]
+                {
+                    out.push(Occurrence::new(
+                        base + start,
+                        base + start + needle.len(),
+                        id,
+                    ));
                 }
             }
         }
@@ -291,7 +362,10 @@ impl Matcher {
         let mut at = start;
         for (index, segment) in flex.segments.iter().enumerate() {
             if index > 0 {
-                let run = hay[at..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+                let run = hay[at..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_whitespace())
+                    .count();
                 if run == 0 || run > MAX_WHITESPACE_RUN {
                     return None;
                 }
@@ -306,16 +380,26 @@ impl Matcher {
     }
 
     /// Whether some needle could begin with `tail`, judged by its first window alone: a cheap
-    /// filter before [`Matcher::start_partials`]. Always true for a tail shorter than a window.
+    /// filter before [`Matcher::start_partials`]. A tail shorter than a window is looked up
+    /// whole among the needles' short prefixes.
     #[inline]
     pub(crate) fn may_start(&self, tail: &[u8]) -> bool {
+        if let [a, b, ..] = *tail {
+            let pair = usize::from(a) << 8 | usize::from(b);
+            if self.pairs[pair >> 6] & (1 << (pair & 63)) == 0 {
+                return false;
+            }
+        }
         if tail.len() < self.gram {
-            return true;
+            let h = short_prefix_hash(tail);
+            return self.short_prefixes[h >> 6] & (1 << (h & 63)) != 0;
         }
         let key = window(tail, self.gram);
         self.maybe(key)
             && self.windows.get(&key).is_some_and(|&(begin, end)| {
-                self.entries[begin as usize..end as usize].iter().any(|&(_, offset)| offset == 0)
+                self.entries[begin as usize..end as usize]
+                    .iter()
+                    .any(|&(_, offset)| offset == 0)
             })
     }
 
@@ -326,7 +410,13 @@ impl Matcher {
             out.push(Partial::Literal { start: pos, lo, hi });
         }
         for &id in &self.flex_first[usize::from(byte)] {
-            out.push(Partial::Flexible { start: pos, id, segment: 0, offset: 1, run: 0 });
+            out.push(Partial::Flexible {
+                start: pos,
+                id,
+                segment: 0,
+                offset: 1,
+                run: 0,
+            });
         }
     }
 
@@ -338,7 +428,12 @@ impl Matcher {
             Partial::Literal { lo, hi, .. } => {
                 hi - lo > 1 || self.spans[lo as usize].1 as usize > consumed
             }
-            Partial::Flexible { id, segment, offset, .. } => {
+            Partial::Flexible {
+                id,
+                segment,
+                offset,
+                ..
+            } => {
                 let flex = &self.flexibles[id as usize];
                 segment as usize + 1 < flex.segments.len()
                     || (offset as usize) < flex.segments[segment as usize].len()
@@ -349,11 +444,15 @@ impl Matcher {
     /// The occurrence completed by a partial that has consumed `consumed` bytes, if any.
     pub(crate) fn completed(&self, partial: &Partial, consumed: usize) -> Option<Occurrence> {
         match *partial {
-            Partial::Literal { start, lo, .. } => {
-                (self.spans[lo as usize].1 as usize == consumed)
-                    .then(|| Occurrence::new(start, start + consumed, self.sorted[lo as usize]))
-            }
-            Partial::Flexible { start, id, segment, offset, .. } => {
+            Partial::Literal { start, lo, .. } => (self.spans[lo as usize].1 as usize == consumed)
+                .then(|| Occurrence::new(start, start + consumed, self.sorted[lo as usize])),
+            Partial::Flexible {
+                start,
+                id,
+                segment,
+                offset,
+                ..
+            } => {
                 let flex = &self.flexibles[id as usize];
                 (segment as usize + 1 == flex.segments.len()
                     && offset as usize == flex.segments[segment as usize].len())
@@ -382,7 +481,13 @@ impl Matcher {
                 *lo += from as u32;
                 lo < hi
             }
-            Partial::Flexible { id, segment, offset, run, .. } => {
+            Partial::Flexible {
+                id,
+                segment,
+                offset,
+                run,
+                ..
+            } => {
                 let flex = &self.flexibles[*id as usize];
                 let current = &flex.segments[*segment as usize];
                 if (*offset as usize) < current.len() {
@@ -407,6 +512,15 @@ impl Matcher {
             }
         }
     }
+}
+
+/// Bits of the short-prefix filter (128 KiB).
+const SHORT_PREFIX_BITS: usize = 1 << 20;
+
+/// Bit index of a prefix shorter than 8 bytes, its length mixed in.
+fn short_prefix_hash(prefix: &[u8]) -> usize {
+    let key = window(prefix, prefix.len()) ^ ((prefix.len() as u64) << 59);
+    (key.wrapping_mul(HASH_MUL) >> (64 - SHORT_PREFIX_BITS.trailing_zeros())) as usize
 }
 
 /// The first `gram` bytes of `bytes` as a little-endian integer.

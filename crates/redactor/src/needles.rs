@@ -115,12 +115,18 @@ impl NeedleSet {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         bytes.hash(&mut hasher);
         let ids = self.seen.entry(hasher.finish()).or_default();
-        if ids.iter().any(|&id| self.literals[id as usize].bytes[..] == *bytes) {
+        if ids
+            .iter()
+            .any(|&id| self.literals[id as usize].bytes[..] == *bytes)
+        {
             return;
         }
         ids.push(self.literals.len() as u32);
         let bytes = SecretBytes::new(bytes.to_vec());
-        self.literals.push(Arc::new(Literal { bytes, name: name.clone() }));
+        self.literals.push(Arc::new(Literal {
+            bytes,
+            name: name.clone(),
+        }));
     }
 
     /// Splits a trimmed multi-line value at every whitespace run that holds a line break.
@@ -150,12 +156,17 @@ impl NeedleSet {
             return;
         }
         if !self.flexibles.iter().any(|f| f.segments == segments) {
-            self.flexibles.push(Arc::new(Flexible { segments, name: name.clone() }));
+            self.flexibles.push(Arc::new(Flexible {
+                segments,
+                name: name.clone(),
+            }));
         }
     }
 
     fn add_json_leaves(&mut self, policy: &Policy, name: &Arc<str>, value: &str) {
-        let Ok(mut json) = serde_json::from_str::<serde_json::Value>(value) else { return };
+        let Ok(mut json) = serde_json::from_str::<serde_json::Value>(value) else {
+            return;
+        };
         if json.is_object() || json.is_array() {
             let mut leaves = Vec::new();
             collect_leaves(&mut json, &mut leaves);
@@ -202,24 +213,39 @@ mod tests {
 
     fn policy(encode: bool) -> Policy {
         let encoders: Vec<Arc<dyn Encoder>> = if encode {
-            Encoding::ALL.iter().map(|e| Arc::new(*e) as Arc<dyn Encoder>).collect()
+            Encoding::ALL
+                .iter()
+                .map(|e| Arc::new(*e) as Arc<dyn Encoder>)
+                .collect()
         } else {
             Vec::new()
         };
-        Policy { min_len: DEFAULT_MIN_LEN, encode_min_len: DEFAULT_ENCODE_MIN_LEN, encoders }
+        Policy {
+            min_len: DEFAULT_MIN_LEN,
+            encode_min_len: DEFAULT_ENCODE_MIN_LEN,
+            encoders,
+        }
     }
 
     /// The literal needles (as text) and flexible segment lists registered for `value`.
     fn check(value: &str, literals: &[&str], flexibles: &[&[&str]]) {
         let mut set = NeedleSet::default();
         set.add_value(&policy(false), "N", value);
-        let got: Vec<String> =
-            set.literals.iter().map(|l| String::from_utf8(l.bytes.to_vec()).unwrap()).collect();
+        let got: Vec<String> = set
+            .literals
+            .iter()
+            .map(|l| String::from_utf8(l.bytes.to_vec()).unwrap())
+            .collect();
         assert_eq!(got, literals, "literals of {value:?}");
         let got: Vec<Vec<String>> = set
             .flexibles
             .iter()
-            .map(|f| f.segments.iter().map(|s| String::from_utf8(s.to_vec()).unwrap()).collect())
+            .map(|f| {
+                f.segments
+                    .iter()
+                    .map(|s| String::from_utf8(s.to_vec()).unwrap())
+                    .collect()
+            })
             .collect();
         assert_eq!(got, flexibles, "flexible forms of {value:?}");
     }

@@ -86,10 +86,17 @@ impl RedactorBuilder {
     /// [`ErrorKind::InvalidName`] when a name is empty or holds whitespace or control
     /// characters (names appear in masks and reports).
     pub fn build(&self) -> Result<Redactor, Error> {
-        let mut encoders: Vec<Arc<dyn Encoder>> =
-            self.encodings.iter().map(|e| Arc::new(*e) as Arc<dyn Encoder>).collect();
+        let mut encoders: Vec<Arc<dyn Encoder>> = self
+            .encodings
+            .iter()
+            .map(|e| Arc::new(*e) as Arc<dyn Encoder>)
+            .collect();
         encoders.extend(self.extra.iter().cloned());
-        let policy = Policy { min_len: self.min_len, encode_min_len: self.encode_min_len, encoders };
+        let policy = Policy {
+            min_len: self.min_len,
+            encode_min_len: self.encode_min_len,
+            encoders,
+        };
         let mut set = NeedleSet::default();
         for (name, value) in &self.values {
             check_name(name)?;
@@ -110,7 +117,9 @@ impl RedactorBuilder {
 
 fn check_name(name: &str) -> Result<(), Error> {
     if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::new(ErrorKind::InvalidName { name: name.escape_debug().to_string() }));
+        return Err(Error::new(ErrorKind::InvalidName {
+            name: name.escape_debug().to_string(),
+        }));
     }
     Ok(())
 }
@@ -195,7 +204,11 @@ impl Redactor {
         for (name, _) in &values {
             check_name(name)?;
         }
-        let _growth = self.shared.writers.lock().unwrap_or_else(|e| e.into_inner());
+        let _growth = self
+            .shared
+            .writers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let mut set = self.read().set.clone();
         for (name, value) in values {
             set.add_value(&self.shared.policy, name, value.expose_secret());
@@ -234,8 +247,12 @@ impl Redactor {
     pub fn redact(&self, input: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(input.len());
         let mut scrubber = self.scrubber();
-        scrubber.push(input, &mut out).expect("writing to a Vec cannot fail");
-        scrubber.finish(&mut out).expect("writing to a Vec cannot fail");
+        scrubber
+            .push(input, &mut out)
+            .expect("writing to a Vec cannot fail");
+        scrubber
+            .finish(&mut out)
+            .expect("writing to a Vec cannot fail");
         out
     }
 
@@ -243,7 +260,12 @@ impl Redactor {
     /// forms of multi-line values), in registration order. This exposes the values: it exists
     /// for baselines and tests that must search for exactly the same byte strings.
     pub fn expose_needles(&self) -> Vec<crate::SecretBytes> {
-        self.matcher().1.literals.iter().map(|l| l.bytes.clone()).collect()
+        self.matcher()
+            .1
+            .literals
+            .iter()
+            .map(|l| l.bytes.clone())
+            .collect()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {

@@ -24,8 +24,8 @@ use std::io;
 use std::sync::Arc;
 
 use crate::Mask;
-use crate::matcher::{Matcher, Occurrence, Partial};
 use crate::encoding::SecretBytes;
+use crate::matcher::{Matcher, Occurrence, Partial};
 
 /// Where masked output goes.
 pub(crate) trait Sink {
@@ -192,13 +192,20 @@ impl Scrubber {
     /// Steps 4 and 5: writes up to the release point, keeps the rest as the new carry.
     fn release(&mut self, input: &[u8], sink: &mut impl Sink, end: bool) -> io::Result<()> {
         let carry = std::mem::replace(&mut self.carry, SecretBytes::new(Vec::new()));
-        let joined = Joined { carry: &carry, input };
+        let joined = Joined {
+            carry: &carry,
+            input,
+        };
         let total = joined.len();
         self.occurrences.sort_unstable();
         let mut release = if end {
             total
         } else {
-            self.partials.iter().map(Partial::start).min().unwrap_or(total)
+            self.partials
+                .iter()
+                .map(Partial::start)
+                .min()
+                .unwrap_or(total)
         };
         // Merge into intervals; find the release point.
         let mut intervals = std::mem::take(&mut self.intervals);
@@ -231,9 +238,12 @@ impl Scrubber {
         }
         self.carry = carry;
         self.found.clear();
-        self.found.extend(self.occurrences.iter().filter(|o| o.start >= release).map(|o| {
-            Occurrence::new(o.start - release, o.end() - release, o.id)
-        }));
+        self.found.extend(
+            self.occurrences
+                .iter()
+                .filter(|o| o.start >= release)
+                .map(|o| Occurrence::new(o.start - release, o.end() - release, o.id)),
+        );
         self.intervals = intervals;
         if end {
             self.partials.clear();
@@ -261,7 +271,9 @@ impl Scrubber {
 /// buffer must grow, its bytes move to a new one and the old one is zeroed as it drops.
 fn append(buffer: &mut SecretBytes, bytes: &[u8]) {
     if buffer.capacity() - buffer.len() < bytes.len() {
-        let capacity = (buffer.len() + bytes.len()).max(buffer.capacity() * 2).max(64);
+        let capacity = (buffer.len() + bytes.len())
+            .max(buffer.capacity() * 2)
+            .max(64);
         let mut grown = SecretBytes::new(Vec::with_capacity(capacity));
         grown.extend_from_slice(buffer);
         *buffer = grown;

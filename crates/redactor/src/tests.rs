@@ -27,7 +27,9 @@ fn build(values: &[(&str, &str)], mask: Mask, encodings: &[Encoding]) -> Redacto
 /// End of an occurrence of `flex` at `start`, trying every run length (not greedily).
 fn model_flexible(flex: &Flexible, hay: &[u8], start: usize) -> Option<usize> {
     fn rest(segments: &[crate::SecretBytes], hay: &[u8], at: usize) -> Option<usize> {
-        let Some((first, others)) = segments.split_first() else { return Some(at) };
+        let Some((first, others)) = segments.split_first() else {
+            return Some(at);
+        };
         if !hay[at..].starts_with(first) {
             return None;
         }
@@ -37,7 +39,11 @@ fn model_flexible(flex: &Flexible, hay: &[u8], start: usize) -> Option<usize> {
         }
         (1..=MAX_WHITESPACE_RUN).find_map(|run| {
             let ws = hay.get(at..at + run)?;
-            if ws.iter().all(u8::is_ascii_whitespace) { rest(others, hay, at + run) } else { None }
+            if ws.iter().all(u8::is_ascii_whitespace) {
+                rest(others, hay, at + run)
+            } else {
+                None
+            }
         })
     }
     rest(&flex.segments, hay, start)
@@ -78,7 +84,9 @@ fn model(redactor: &Redactor, mask: &Mask, input: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&input[at..start]);
         match mask {
             Mask::Stars => out.extend_from_slice(b"***"),
-            Mask::Name => out.extend_from_slice(format!("[secrets.{}]", matcher.name(id)).as_bytes()),
+            Mask::Name => {
+                out.extend_from_slice(format!("[secrets.{}]", matcher.name(id)).as_bytes())
+            }
             Mask::Fixed(text) => out.extend_from_slice(text.as_bytes()),
         }
         at = end;
@@ -122,7 +130,10 @@ fn flexible_prefix(flex: &Flexible, tail: &[u8]) -> bool {
     let mut at = 0;
     for (index, segment) in flex.segments.iter().enumerate() {
         if index > 0 {
-            let run = tail[at..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let run = tail[at..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
             if run > MAX_WHITESPACE_RUN {
                 return false;
             }
@@ -158,7 +169,11 @@ fn stream(redactor: &Redactor, input: &[u8], cuts: &[usize]) -> Vec<u8> {
         let cut = cut.clamp(at, input.len());
         writer.write_all(&input[at..cut]).unwrap();
         at = cut;
-        assert_eq!(writer.held(), model_held(redactor, &input[..at]), "hold-back after {at} bytes");
+        assert_eq!(
+            writer.held(),
+            model_held(redactor, &input[..at]),
+            "hold-back after {at} bytes"
+        );
     }
     writer.finish().unwrap()
 }
@@ -170,28 +185,52 @@ fn check_with(redactor: &Redactor, mask: &Mask, input: &[u8], expected: &[u8]) {
     assert_eq!(show(&model(redactor, mask, input)), show(expected), "model");
     assert_eq!(show(&redactor.redact(input)), show(expected), "one buffer");
     for split in 0..=input.len() {
-        assert_eq!(show(&stream(redactor, input, &[split])), show(expected), "split at {split}");
+        assert_eq!(
+            show(&stream(redactor, input, &[split])),
+            show(expected),
+            "split at {split}"
+        );
     }
     let bytes: Vec<usize> = (1..input.len()).collect();
-    assert_eq!(show(&stream(redactor, input, &bytes)), show(expected), "byte by byte");
+    assert_eq!(
+        show(&stream(redactor, input, &bytes)),
+        show(expected),
+        "byte by byte"
+    );
 }
 
 /// Raw values only, `***`.
 fn check(values: &[&str], input: &str, expected: &str) {
-    let named: Vec<(String, &str)> =
-        values.iter().enumerate().map(|(i, v)| (format!("s{i}"), *v)).collect();
+    let named: Vec<(String, &str)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("s{i}"), *v))
+        .collect();
     let named: Vec<(&str, &str)> = named.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     let redactor = build(&named, Mask::Stars, &[]);
-    check_with(&redactor, &Mask::Stars, input.as_bytes(), expected.as_bytes());
+    check_with(
+        &redactor,
+        &Mask::Stars,
+        input.as_bytes(),
+        expected.as_bytes(),
+    );
 }
 
 /// Every encoding on, `***`.
 fn check_encoded(values: &[&str], input: &str, expected: &str) {
-    let named: Vec<(String, &str)> =
-        values.iter().enumerate().map(|(i, v)| (format!("s{i}"), *v)).collect();
+    let named: Vec<(String, &str)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("s{i}"), *v))
+        .collect();
     let named: Vec<(&str, &str)> = named.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     let redactor = build(&named, Mask::Stars, Encoding::ALL);
-    check_with(&redactor, &Mask::Stars, input.as_bytes(), expected.as_bytes());
+    check_with(
+        &redactor,
+        &Mask::Stars,
+        input.as_bytes(),
+        expected.as_bytes(),
+    );
 }
 
 #[test]
@@ -208,20 +247,32 @@ fn raw_values() {
 fn overlapping_nested_and_adjacent() {
     // One secret a prefix of another: the longer is masked whole, not `***def`.
     check(&["abcd", "abcdefgh"], "x abcdefgh y", "x *** y");
-    check(&["ipsum dolor", "dolor sit"], "lorem ipsum dolor sit amet", "lorem *** amet");
+    check(
+        &["ipsum dolor", "dolor sit"],
+        "lorem ipsum dolor sit amet",
+        "lorem *** amet",
+    );
     // Adjacent occurrences keep one mask each.
     check(&["abcd", "efgh"], "abcdefgh", "******");
     // A chain of overlaps is one mask.
     check(&["aaab", "abbb", "bbbc", "bccc"], "xaaabbbcccx", "x***x");
     // Nested.
-    check(&["secret-value", "ret-v"], "a secret-value b ret-v", "a *** b ***");
+    check(
+        &["secret-value", "ret-v"],
+        "a secret-value b ret-v",
+        "a *** b ***",
+    );
 }
 
 #[test]
 fn self_overlapping_secret_split_across_writes() {
     // Regression: a widely used runner's masker leaks `hunter2hunter2!` written as
     // `pw=hunter2hunte` + `r2hunter2!`; `check` runs that split among all others.
-    check(&["hunter2hunter2!"], "pw=hunter2hunter2hunter2!", "pw=hunter2***");
+    check(
+        &["hunter2hunter2!"],
+        "pw=hunter2hunter2hunter2!",
+        "pw=hunter2***",
+    );
     check(&["hunter2hunter2!"], "pw=hunter2hunter2!", "pw=***");
     check(&["aaaa"], "aaaaaaa", "***");
     check(&["abab"], "abababa", "***a");
@@ -232,14 +283,26 @@ fn multi_line_values() {
     let pem = "-----BEGIN KEY-----\nMIIEowIBAAKCAQEA\nabc\n-----END KEY-----";
     // LF, CRLF, spaces (an unquoted echo), indentation, and a long line on its own.
     check(&[pem], &format!("k={pem}!"), "k=***!");
-    check(&[pem], &format!("k={}!", pem.replace('\n', "\r\n")), "k=***!");
+    check(
+        &[pem],
+        &format!("k={}!", pem.replace('\n', "\r\n")),
+        "k=***!",
+    );
     check(&[pem], &format!("k={}!", pem.replace('\n', " ")), "k=***!");
-    check(&[pem], &format!("k={}!", pem.replace('\n', "\n    ")), "k=***!");
+    check(
+        &[pem],
+        &format!("k={}!", pem.replace('\n', "\n    ")),
+        "k=***!",
+    );
     check(&[pem], "line MIIEowIBAAKCAQEA only", "line *** only");
     // A short line (`abc`) is not masked on its own.
     check(&[pem], "abc", "abc");
     // Cut off by the end of the stream: the lines seen are masked, the rest is written as is.
-    check(&[pem], "-----BEGIN KEY-----\nMIIEowIBAAKCAQEA\nab", "***\n***\nab");
+    check(
+        &[pem],
+        "-----BEGIN KEY-----\nMIIEowIBAAKCAQEA\nab",
+        "***\n***\nab",
+    );
 }
 
 #[test]
@@ -260,10 +323,26 @@ fn base64_at_every_alignment_and_in_basic_auth() {
 fn escaped_forms_split_mid_escape() {
     check_encoded(&["p@ss w/rd!x"], "u=p%40ss+w%2Frd%21x&", "u=***&");
     check_encoded(&["p@ss w/rd!x"], "u=p%40ss%20w%2Frd!x&", "u=***&");
-    check_encoded(&["quote\"back\\slash"], r#"{"k":"quote\"back\\slash"}"#, r#"{"k":"***"}"#);
-    check_encoded(&["caf\u{e9}-\u{1f600}-x"], r#""caf\u00e9-\ud83d\ude00-x""#, r#""***""#);
-    check_encoded(&["a<b>c&d-1234"], r#""a\u003cb\u003ec\u0026d-1234""#, r#""***""#);
-    check_encoded(&["a<b>c&d'1\"2"], "<v>a&lt;b&gt;c&amp;d&apos;1&quot;2</v>", "<v>***</v>");
+    check_encoded(
+        &["quote\"back\\slash"],
+        r#"{"k":"quote\"back\\slash"}"#,
+        r#"{"k":"***"}"#,
+    );
+    check_encoded(
+        &["caf\u{e9}-\u{1f600}-x"],
+        r#""caf\u00e9-\ud83d\ude00-x""#,
+        r#""***""#,
+    );
+    check_encoded(
+        &["a<b>c&d-1234"],
+        r#""a\u003cb\u003ec\u0026d-1234""#,
+        r#""***""#,
+    );
+    check_encoded(
+        &["a<b>c&d'1\"2"],
+        "<v>a&lt;b&gt;c&amp;d&apos;1&quot;2</v>",
+        "<v>***</v>",
+    );
     check_encoded(&["it's-a-secret"], "echo 'it'\\''s-a-secret'", "echo '***'");
 }
 
@@ -284,23 +363,45 @@ fn bytes_pass_through_untouched() {
     check_with(&redactor, &Mask::Stars, input, b"\xff\xfe\r\n\0***\r\xc3");
     // A UTF-8 value split mid-code-point by the writes (every split is tried).
     let redactor = build(&[("k", "p\u{e4}ssw\u{f6}rd\u{1f511}")], Mask::Stars, &[]);
-    check_with(&redactor, &Mask::Stars, "x p\u{e4}ssw\u{f6}rd\u{1f511} \u{e9}".as_bytes(), "x *** \u{e9}".as_bytes());
+    check_with(
+        &redactor,
+        &Mask::Stars,
+        "x p\u{e4}ssw\u{f6}rd\u{1f511} \u{e9}".as_bytes(),
+        "x *** \u{e9}".as_bytes(),
+    );
 }
 
 #[test]
 fn masks() {
     let values = [("db", "hunter2hunter2"), ("api", "hunter2hunter2!!")];
     let by_name = build(&values, Mask::Name, &[]);
-    check_with(&by_name, &Mask::Name, b"a hunter2hunter2!! b", b"a [secrets.api] b");
-    check_with(&by_name, &Mask::Name, b"a hunter2hunter2 b", b"a [secrets.db] b");
+    check_with(
+        &by_name,
+        &Mask::Name,
+        b"a hunter2hunter2!! b",
+        b"a [secrets.api] b",
+    );
+    check_with(
+        &by_name,
+        &Mask::Name,
+        b"a hunter2hunter2 b",
+        b"a [secrets.db] b",
+    );
     let fixed = Mask::Fixed("<hidden>".to_owned());
     let fixed_redactor = build(&values, fixed.clone(), &[]);
-    check_with(&fixed_redactor, &fixed, b"a hunter2hunter2 b", b"a <hidden> b");
+    check_with(
+        &fixed_redactor,
+        &fixed,
+        b"a hunter2hunter2 b",
+        b"a <hidden> b",
+    );
 }
 
 #[test]
 fn a_value_longer_than_64_kib() {
-    let value: String = (0..70_000u32).map(|i| char::from(b'a' + (i * 7 % 26) as u8)).collect();
+    let value: String = (0..70_000u32)
+        .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+        .collect();
     let redactor = build(&[("big", &value)], Mask::Stars, Encoding::ALL);
     let input = format!("<{value}>{value}");
     let expected = b"<***>***";
@@ -313,16 +414,26 @@ fn a_value_longer_than_64_kib() {
             writer.write_all(&input.as_bytes()[at..cut]).unwrap();
             at = cut;
         }
-        assert_eq!(writer.finish().unwrap(), expected, "writes of {pieces} bytes");
+        assert_eq!(
+            writer.finish().unwrap(),
+            expected,
+            "writes of {pieces} bytes"
+        );
     }
 }
 
 #[test]
 fn one_hundred_secrets_sharing_a_prefix() {
-    let values: Vec<String> = (0..100).map(|i| format!("ghp_shared_prefix_{i:03}x")).collect();
+    let values: Vec<String> = (0..100)
+        .map(|i| format!("ghp_shared_prefix_{i:03}x"))
+        .collect();
     let values: Vec<&str> = values.iter().map(String::as_str).collect();
     let input = "t=ghp_shared_prefix_042x ghp_shared_prefix_ ghp_shared_prefix_100x ghp_shared_prefix_099x.";
-    check(&values, input, "t=*** ghp_shared_prefix_ ghp_shared_prefix_100x ***.");
+    check(
+        &values,
+        input,
+        "t=*** ghp_shared_prefix_ ghp_shared_prefix_100x ***.",
+    );
 }
 
 #[test]
@@ -347,18 +458,26 @@ fn growing_set_reexamines_held_bytes() {
     let mut writer = RedactWriter::new(&redactor, Vec::new());
     writer.write_all(b"t=token").unwrap();
     assert_eq!(writer.held(), 5);
-    redactor.add_values([("b", &SecretString::from("tokenBBBB"))]).unwrap();
+    redactor
+        .add_values([("b", &SecretString::from("tokenBBBB"))])
+        .unwrap();
     writer.write_all(b"BBBB and tokenAAAA").unwrap();
     assert_eq!(writer.finish().unwrap(), b"t=*** and ***");
     // A clone shares the set: a value added through one is masked through the other.
     let other = redactor.clone();
-    other.add_values([("c", &SecretString::from("charlie-7"))]).unwrap();
+    other
+        .add_values([("c", &SecretString::from("charlie-7"))])
+        .unwrap();
     assert_eq!(redactor.redact(b"charlie-7"), b"***");
 }
 
 #[test]
 fn too_short_values_are_reported_not_masked() {
-    let redactor = build(&[("pin", "123"), ("pin", "456"), ("ok", "1234")], Mask::Stars, &[]);
+    let redactor = build(
+        &[("pin", "123"), ("pin", "456"), ("ok", "1234")],
+        Mask::Stars,
+        &[],
+    );
     assert_eq!(redactor.too_short(), ["pin"]);
     assert_eq!(redactor.redact(b"123 1234"), b"123 ***");
 }
@@ -368,13 +487,19 @@ fn debug_prints_no_value() {
     let redactor = build(&[("k", "s3cr3t-v4lue")], Mask::Stars, Encoding::ALL);
     let mut writer = RedactWriter::new(&redactor, Vec::new());
     writer.write_all(b"s3cr3t-v4").unwrap();
-    let shown = format!("{redactor:?} {writer:?} {:?}", Redactor::builder().value("k", &SecretString::from("s3cr3t-v4lue")));
+    let shown = format!(
+        "{redactor:?} {writer:?} {:?}",
+        Redactor::builder().value("k", &SecretString::from("s3cr3t-v4lue"))
+    );
     assert!(!shown.contains("s3cr3t"), "{shown}");
 }
 
 #[test]
 fn invalid_names_are_refused() {
-    let err = Redactor::builder().value("a b", &SecretString::from("s3cr3t-v4lue")).build().unwrap_err();
+    let err = Redactor::builder()
+        .value("a b", &SecretString::from("s3cr3t-v4lue"))
+        .build()
+        .unwrap_err();
     assert!(err.to_string().starts_with("invalid secret name"), "{err}");
     assert!(!err.to_string().contains("s3cr3t"), "{err}");
 }
@@ -408,7 +533,9 @@ fn tracing_writer_masks_events() {
     let shared = Shared(sink.clone());
     let make = crate::RedactMakeWriter::new(&redactor, move || shared.clone());
     let mut writer = make.make_writer();
-    writer.write_all(b"event token=s3cr3t-v4lue tail=s3cr3t").unwrap();
+    writer
+        .write_all(b"event token=s3cr3t-v4lue tail=s3cr3t")
+        .unwrap();
     drop(writer);
     assert_eq!(&*sink.lock().unwrap(), b"event token=*** tail=s3cr3t");
 }
@@ -419,8 +546,23 @@ fn case() -> impl Strategy<Value = (Vec<String>, bool, Vec<u8>, Vec<usize>)> {
     let value = proptest::string::string_regex("[ab\\n -]{3,12}").unwrap();
     (proptest::collection::vec(value, 1..5), any::<bool>()).prop_flat_map(|(values, encode)| {
         let piece = prop_oneof![
-            proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b' '), Just(b'\n'), Just(b'\r'), any::<u8>()], 0..6),
-            (0..64usize, 0..64usize, any::<bool>()).prop_map(|(n, cut, whole)| vec![0xFF, n as u8, cut as u8, u8::from(whole)]),
+            proptest::collection::vec(
+                prop_oneof![
+                    Just(b'a'),
+                    Just(b'b'),
+                    Just(b' '),
+                    Just(b'\n'),
+                    Just(b'\r'),
+                    any::<u8>()
+                ],
+                0..6
+            ),
+            (0..64usize, 0..64usize, any::<bool>()).prop_map(|(n, cut, whole)| vec![
+                0xFF,
+                n as u8,
+                cut as u8,
+                u8::from(whole)
+            ]),
         ];
         let pieces = proptest::collection::vec(piece, 0..12);
         let cuts = proptest::collection::vec(0..200usize, 0..8);
@@ -439,7 +581,11 @@ fn expand(redactor: &Redactor, raw: &[u8]) -> Vec<u8> {
     while i < raw.len() {
         if raw[i] == 0xFF && i + 3 < raw.len() && !matcher.literals.is_empty() {
             let needle = &matcher.literals[raw[i + 1] as usize % matcher.literals.len()].bytes;
-            let take = if raw[i + 3] == 1 { needle.len() } else { raw[i + 2] as usize % needle.len() };
+            let take = if raw[i + 3] == 1 {
+                needle.len()
+            } else {
+                raw[i + 2] as usize % needle.len()
+            };
             out.extend_from_slice(&needle[..take]);
             i += 4;
         } else {
@@ -483,4 +629,13 @@ proptest! {
             );
         }
     }
+}
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Redactor>();
+    check::<RedactWriter<Vec<u8>>>();
+    check::<crate::AsyncRedactWriter<Vec<u8>>>();
+    check::<crate::RedactMakeWriter<fn() -> std::io::Stderr>>();
 }

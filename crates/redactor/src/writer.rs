@@ -23,7 +23,11 @@ impl Stream {
         // the generation says and merely refreshes once more.
         let generation = redactor.generation();
         let scrubber = redactor.scrubber();
-        Stream { redactor, generation, scrubber }
+        Stream {
+            redactor,
+            generation,
+            scrubber,
+        }
     }
 
     fn refresh(&mut self) {
@@ -39,7 +43,11 @@ struct WriteSink<'a, W: Write>(&'a mut W);
 
 impl<W: Write> Sink for WriteSink<'_, W> {
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if bytes.is_empty() { Ok(()) } else { self.0.write_all(bytes) }
+        if bytes.is_empty() {
+            Ok(())
+        } else {
+            self.0.write_all(bytes)
+        }
     }
 }
 
@@ -55,14 +63,19 @@ pub struct RedactWriter<W: Write> {
 
 impl<W: Write> std::fmt::Debug for RedactWriter<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedactWriter").field("held", &self.held()).finish_non_exhaustive()
+        f.debug_struct("RedactWriter")
+            .field("held", &self.held())
+            .finish_non_exhaustive()
     }
 }
 
 impl<W: Write> RedactWriter<W> {
     /// Wraps `inner`.
     pub fn new(redactor: &Redactor, inner: W) -> Self {
-        RedactWriter { inner: Some(inner), stream: Stream::new(redactor.clone()) }
+        RedactWriter {
+            inner: Some(inner),
+            stream: Stream::new(redactor.clone()),
+        }
     }
 
     /// How many bytes are held back now: the longest tail that could still begin an occurrence.
@@ -158,7 +171,8 @@ impl<W: AsyncWrite + Unpin> AsyncRedactWriter<W> {
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.written < self.pending.len() {
-            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.written..]))?;
+            let n =
+                ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.written..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -171,7 +185,11 @@ impl<W: AsyncWrite + Unpin> AsyncRedactWriter<W> {
 }
 
 impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncRedactWriter<W> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
         this.stream.refresh();
@@ -226,7 +244,10 @@ pub struct RedactMakeWriter<M> {
 impl<M> RedactMakeWriter<M> {
     /// Wraps a `MakeWriter` such as `std::io::stderr`.
     pub fn new(redactor: &Redactor, inner: M) -> Self {
-        RedactMakeWriter { redactor: redactor.clone(), inner }
+        RedactMakeWriter {
+            redactor: redactor.clone(),
+            inner,
+        }
     }
 }
 

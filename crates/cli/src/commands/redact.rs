@@ -110,7 +110,9 @@ pub fn run(args: RedactArgs) -> Result<Exit> {
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(err).with_context(|| input_name(&args.files, index)),
             };
-            writer.write_all(&buffer[..n]).context("cannot write to stdout")?;
+            writer
+                .write_all(&buffer[..n])
+                .context("cannot write to stdout")?;
             // Release what is safe now: a live log must not wait for the next chunk.
             writer.flush().context("cannot write to stdout")?;
         }
@@ -182,7 +184,11 @@ mod tests {
     use super::*;
 
     fn check(pattern: &str, name: &str, expected: bool) {
-        assert_eq!(glob_regex(pattern).unwrap().is_match(name), expected, "{pattern} ~ {name}");
+        assert_eq!(
+            glob_regex(pattern).unwrap().is_match(name),
+            expected,
+            "{pattern} ~ {name}"
+        );
     }
 
     #[test]
