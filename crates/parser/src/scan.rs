@@ -104,6 +104,7 @@ pub(crate) fn scan(text: &str, dialect: Dialect) -> Scan {
         text,
         d: delimiters,
         angle: delimiters.open_byte == b'<',
+        alone: None,
         out: Scan::default(),
     };
     scanner.run();
@@ -114,6 +115,9 @@ struct Scanner<'t> {
     text: &'t str,
     d: &'static Delimiters,
     angle: bool,
+    /// For each word that stands alone on a line (after optional tabs), the start of the last
+    /// such line; built on first use, so heredoc checks stay linear in the text.
+    alone: Option<std::collections::HashMap<&'t str, usize>>,
     out: Scan,
 }
 
@@ -391,18 +395,26 @@ impl Scanner<'_> {
     }
 
     /// Whether `key` stands alone (after optional tabs) on a later line of the text.
-    fn heredoc_terminated(&self, key: &str, from: usize) -> bool {
-        let rest = &self.text[from..];
-        let Some(newline) = rest.find('\n') else {
+    fn heredoc_terminated(&mut self, key: &str, from: usize) -> bool {
+        let text = self.text;
+        let Some(newline) = text[from..].find('\n') else {
             return false;
         };
-        let later = &rest[newline + 1..];
-        if !later.contains(key) {
-            return false;
-        }
-        later
-            .split('\n')
-            .any(|line| line.trim_start_matches('\t').trim_end_matches('\r') == key)
+        let alone = self.alone.get_or_insert_with(|| {
+            let mut alone = std::collections::HashMap::new();
+            let mut start = 0;
+            for line in text.split('\n') {
+                let word = line.trim_start_matches('\t').trim_end_matches('\r');
+                if !word.is_empty() {
+                    alone.insert(word, start);
+                }
+                start += line.len() + 1;
+            }
+            alone
+        });
+        alone
+            .get(key)
+            .is_some_and(|&line_start| line_start > from + newline)
     }
 
     fn problem(&mut self, range: Range<usize>, code: Code, message: String, help: Option<String>) {
