@@ -837,11 +837,46 @@ async fn backup_restore(site: Site) {
     // Into an empty SQLite file.
     let dir = tempfile::tempdir().unwrap();
     let target = StoreLocation::Sqlite(dir.path().join("restored.db"));
-    let restored = Store::restore(&target, KeySource::Key(master), &actor(), &backup)
+    let restored = Store::restore(&target, KeySource::Key(master.clone()), &actor(), &backup)
         .await
         .unwrap();
     assert_eq!(reveal(&restored, &key("keep")).await, "kept value");
     assert!(restored.verify_audit().await.unwrap().first_bad.is_none());
+    // And back into an empty store of this backend, which keeps working afterwards (on
+    // PostgreSQL the id sequence must continue after the restored ids).
+    let backup = restored.backup(&actor()).await.unwrap();
+    let (location, cleanup) = match &site.pg {
+        Some((url, schema)) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let schema = format!("{schema}_r");
+            (
+                StoreLocation::parse(&format!("{url}{sep}schema={schema}")).unwrap(),
+                Some((url.clone(), schema)),
+            )
+        }
+        None => (StoreLocation::Sqlite(dir.path().join("again.db")), None),
+    };
+    let again = Store::restore(&location, KeySource::Key(master), &actor(), &backup)
+        .await
+        .unwrap();
+    again
+        .set(&actor(), &key("new"), &val("n"), &SetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(reveal(&again, &key("keep")).await, "kept value");
+    assert_eq!(reveal(&again, &key("new")).await, "n");
+    assert!(again.verify_audit().await.unwrap().first_bad.is_none());
+    drop(again);
+    if let Some((url, schema)) = cleanup {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .await
+            .unwrap();
+    }
 }
 
 async fn wrong_key(site: Site) {

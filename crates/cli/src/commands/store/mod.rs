@@ -477,6 +477,9 @@ pub struct BackupArgs {
     file: PathBuf,
     #[command(flatten)]
     store: StoreOptions,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 /// Arguments of `sigil restore`.
@@ -486,6 +489,9 @@ pub struct RestoreArgs {
     file: PathBuf,
     #[command(flatten)]
     store: StoreOptions,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 /// Runs `sigil backup`.
@@ -494,11 +500,17 @@ pub fn backup(args: BackupArgs) -> Result<Exit> {
         let store = args.store.open().await?;
         let bytes = store.backup(&actor()).await?;
         input::write_private(&args.file, &bytes)?;
-        println!(
-            "backup written to {} (encrypted with master key {})",
-            args.file.display(),
-            store.key_id()
-        );
+        match args.format {
+            Format::Json => println!(
+                "{}",
+                serde_json::json!({"backup": args.file.display().to_string(), "key_id": store.key_id()})
+            ),
+            Format::Text => println!(
+                "backup written to {} (encrypted with master key {})",
+                args.file.display(),
+                store.key_id()
+            ),
+        }
         Ok(Exit::Ok)
     }))
 }
@@ -514,7 +526,14 @@ pub fn restore(args: RestoreArgs) -> Result<Exit> {
             None => KeySource::Key(sigil_store::read_key_file(&args.store.key_path()?)?),
         };
         let store = Store::restore(&location, key, &actor(), &bytes).await?;
-        println!("restored {} into {}", args.file.display(), store.location());
+        match args.format {
+            Format::Json => println!(
+                "{}",
+                serde_json::json!({"restored": args.file.display().to_string(),
+                    "store": store.location().to_string()})
+            ),
+            Format::Text => println!("restored {} into {}", args.file.display(), store.location()),
+        }
         Ok(Exit::Ok)
     }))
 }
