@@ -15,7 +15,9 @@ use sigil_resolver::{
     Access, Found, Lookup, MemorySource, Policy, Render, Reveal, RunContext, SecretSource,
     SourceError, resolve_step, to_yaml, validate,
 };
-use sigil_store::{Actor, KeySource, MasterKey, SecretKey, SecretName, SetOptions, Store, StoreLocation};
+use sigil_store::{
+    Actor, KeySource, MasterKey, SecretKey, SecretName, SetOptions, Store, StoreLocation,
+};
 
 /// A pipeline of `steps` steps, each with `per_step` references to distinct names
 /// `secret_0..secret_{names-1}`, half in `env`, half embedded in a `run` script.
@@ -25,12 +27,18 @@ fn pipeline(steps: usize, per_step: usize, names: usize) -> String {
     for step in 0..steps {
         out.push_str(&format!("  - name: step {step}\n    env:\n"));
         for i in 0..per_step / 2 {
-            out.push_str(&format!("      VAR_{i}: \"prefix <<secrets.secret_{}>> suffix\"\n", n % names));
+            out.push_str(&format!(
+                "      VAR_{i}: \"prefix <<secrets.secret_{}>> suffix\"\n",
+                n % names
+            ));
             n += 1;
         }
         out.push_str("    run: |\n");
         for _ in per_step / 2..per_step {
-            out.push_str(&format!("      curl -H \"X: <<secrets.secret_{}>>\" https://example.test\n", n % names));
+            out.push_str(&format!(
+                "      curl -H \"X: <<secrets.secret_{}>>\" https://example.test\n",
+                n % names
+            ));
             n += 1;
         }
     }
@@ -43,7 +51,11 @@ fn value(i: usize) -> String {
 
 fn document(text: &str) -> Document {
     let parsed = parse(text, &ParseOptions::default());
-    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics.first());
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{:?}",
+        parsed.diagnostics.first()
+    );
     parsed.documents.into_iter().next().unwrap()
 }
 
@@ -54,19 +66,30 @@ struct Counting<S> {
 }
 
 impl<S: SecretSource> SecretSource for Counting<S> {
-    async fn find(&self, context: &RunContext, lookups: &[Lookup]) -> Result<Vec<Vec<Found>>, SourceError> {
+    async fn find(
+        &self,
+        context: &RunContext,
+        lookups: &[Lookup],
+    ) -> Result<Vec<Vec<Found>>, SourceError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.find(context, lookups).await
     }
 
-    async fn reveal(&self, items: &[Reveal], access: Access<'_>) -> Result<Vec<SecretString>, SourceError> {
+    async fn reveal(
+        &self,
+        items: &[Reveal],
+        access: Access<'_>,
+    ) -> Result<Vec<SecretString>, SourceError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.reveal(items, access).await
     }
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn store_with(names: usize, runtime: &tokio::runtime::Runtime) -> (tempfile::TempDir, Store) {
@@ -74,12 +97,21 @@ fn store_with(names: usize, runtime: &tokio::runtime::Runtime) -> (tempfile::Tem
     let actor = Actor::new("bench");
     let location = StoreLocation::Sqlite(dir.path().join("store.db"));
     let store = runtime
-        .block_on(Store::create(&location, KeySource::Key(MasterKey::generate()), &actor))
+        .block_on(Store::create(
+            &location,
+            KeySource::Key(MasterKey::generate()),
+            &actor,
+        ))
         .unwrap();
     for i in 0..names {
         let key = SecretKey::new("bench", SecretName::new(&format!("secret_{i}")).unwrap());
         runtime
-            .block_on(store.set(&actor, &key, &SecretString::from(value(i)), &SetOptions::default()))
+            .block_on(store.set(
+                &actor,
+                &key,
+                &SecretString::from(value(i)),
+                &SetOptions::default(),
+            ))
             .unwrap();
     }
     (dir, store)
@@ -93,26 +125,58 @@ fn one_step(c: &mut Criterion) {
 
     let mut memory = MemorySource::new();
     for i in 0..100 {
-        memory.insert(Scope::Workspace, None, None, &format!("secret_{i}"), SecretString::from(value(i)));
+        memory.insert(
+            Scope::Workspace,
+            None,
+            None,
+            &format!("secret_{i}"),
+            SecretString::from(value(i)),
+        );
     }
     let (_dir, store) = store_with(100, &runtime);
-    let store_source = Counting { inner: StoreSource::new(&store, Actor::new("bench")), calls: AtomicUsize::new(0) };
-    let step = runtime.block_on(resolve_step(&document, "/steps/0", &context, &store_source, &policy)).unwrap();
+    let store_source = Counting {
+        inner: StoreSource::new(&store, Actor::new("bench")),
+        calls: AtomicUsize::new(0),
+    };
+    let step = runtime
+        .block_on(resolve_step(
+            &document,
+            "/steps/0",
+            &context,
+            &store_source,
+            &policy,
+        ))
+        .unwrap();
     assert_eq!(step.secrets.len(), 100);
-    assert_eq!(store_source.calls.load(Ordering::Relaxed), 2, "one find and one reveal per step");
+    assert_eq!(
+        store_source.calls.load(Ordering::Relaxed),
+        2,
+        "one find and one reveal per step"
+    );
 
     let mut group = c.benchmark_group("resolve_step_100_refs");
     group.bench_function("memory_source", |b| {
         b.iter(|| {
-            let step = runtime.block_on(resolve_step(&document, "/steps/0", &context, &memory, &policy)).unwrap();
+            let step = runtime
+                .block_on(resolve_step(
+                    &document, "/steps/0", &context, &memory, &policy,
+                ))
+                .unwrap();
             assert_eq!(step.secrets.len(), 100);
             black_box(step)
         })
     });
     group.bench_function("sqlite_store", |b| {
         b.iter(|| {
-            let step =
-                runtime.block_on(resolve_step(&document, "/steps/0", &context, &store_source, &policy)).unwrap();
+            let step = runtime
+                .block_on(resolve_step(
+                    &document,
+                    "/steps/0",
+                    &context,
+                    &store_source,
+                    &policy,
+                ))
+                .unwrap();
             assert_eq!(step.secrets.len(), 100);
             black_box(step)
         })
@@ -127,16 +191,26 @@ fn validate_pipeline(c: &mut Criterion) {
     let context = RunContext::new("bench").pipeline("bench");
     let policy = Policy::default();
     let (_dir, store) = store_with(500, &runtime);
-    let source = Counting { inner: StoreSource::new(&store, Actor::new("bench")), calls: AtomicUsize::new(0) };
-    let diagnostics = runtime.block_on(validate(&document, &context, &source, &policy)).unwrap();
+    let source = Counting {
+        inner: StoreSource::new(&store, Actor::new("bench")),
+        calls: AtomicUsize::new(0),
+    };
+    let diagnostics = runtime
+        .block_on(validate(&document, &context, &source, &policy))
+        .unwrap();
     assert!(diagnostics.is_empty());
-    println!("validate 1,000 steps / 10,000 references: {} store queries", source.calls.load(Ordering::Relaxed));
+    println!(
+        "validate 1,000 steps / 10,000 references: {} store queries",
+        source.calls.load(Ordering::Relaxed)
+    );
 
     let mut group = c.benchmark_group("validate_1000_steps_10000_refs");
     group.sample_size(20);
     group.bench_function("sqlite_store", |b| {
         b.iter(|| {
-            let diagnostics = runtime.block_on(validate(&document, &context, &source, &policy)).unwrap();
+            let diagnostics = runtime
+                .block_on(validate(&document, &context, &source, &policy))
+                .unwrap();
             assert!(diagnostics.is_empty());
         })
     });
@@ -153,13 +227,21 @@ fn substitution_vs_text_replace(c: &mut Criterion) {
     let mut pairs = Vec::new();
     for i in 0..100 {
         let name = format!("secret_{i}");
-        memory.insert(Scope::Workspace, None, None, &name, SecretString::from(value(i)));
+        memory.insert(
+            Scope::Workspace,
+            None,
+            None,
+            &name,
+            SecretString::from(value(i)),
+        );
         pairs.push((format!("<<secrets.{name}>>"), value(i)));
     }
     let mut group = c.benchmark_group("substitute_100_refs");
     group.bench_function("tree_resolve_and_emit", |b| {
         b.iter(|| {
-            let step = runtime.block_on(resolve_step(&document, "", &context, &memory, &policy)).unwrap();
+            let step = runtime
+                .block_on(resolve_step(&document, "", &context, &memory, &policy))
+                .unwrap();
             let yaml = to_yaml(&step.node, &step.secrets, Render::Reveal);
             // The `run` half is bound to variables; the `env` half is substituted.
             assert!(yaml.contains("value-0049") && yaml.contains("${SIGIL_SECRET_99}"));
@@ -180,13 +262,24 @@ fn substitution_vs_text_replace(c: &mut Criterion) {
     });
     group.bench_function("parse_resolve_and_emit", |b| {
         b.iter(|| {
-            let document = parse(&text, &ParseOptions::default()).documents.into_iter().next().unwrap();
-            let step = runtime.block_on(resolve_step(&document, "", &context, &memory, &policy)).unwrap();
+            let document = parse(&text, &ParseOptions::default())
+                .documents
+                .into_iter()
+                .next()
+                .unwrap();
+            let step = runtime
+                .block_on(resolve_step(&document, "", &context, &memory, &policy))
+                .unwrap();
             black_box(to_yaml(&step.node, &step.secrets, Render::Reveal))
         })
     });
     group.finish();
 }
 
-criterion_group!(benches, one_step, validate_pipeline, substitution_vs_text_replace);
+criterion_group!(
+    benches,
+    one_step,
+    validate_pipeline,
+    substitution_vs_text_replace
+);
 criterion_main!(benches);
