@@ -96,7 +96,7 @@ fn base64_forms(value: &[u8], out: &mut Vec<SecretBytes>) {
             let padded = SecretBytes::new(pad.encode(&shifted[..]).into_bytes());
             // Followed by more bytes, the last character mixes with them unless the bits end on
             // a character boundary.
-            let exact = whole_bits % 6 == 0;
+            let exact = whole_bits.is_multiple_of(6);
             let trimmed_end = if exact { bare.len() } else { bare.len() - 1 };
             out.push(SecretBytes::new(bare[skip..trimmed_end].to_vec()));
             out.push(SecretBytes::new(bare[skip..].to_vec()));
@@ -110,7 +110,8 @@ fn percent_forms(value: &[u8], out: &mut Vec<SecretBytes>) {
     const LOWER: &[u8; 16] = b"0123456789abcdef";
     let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
     let component = |b: u8| unreserved(b) || matches!(b, b'!' | b'\'' | b'(' | b')' | b'*');
-    let forms: [(&[u8; 16], bool, &dyn Fn(u8) -> bool); 4] = [
+    type Form<'a> = (&'a [u8; 16], bool, &'a dyn Fn(u8) -> bool);
+    let forms: [Form<'_>; 4] = [
         (UPPER, true, &unreserved),
         (UPPER, false, &unreserved),
         (LOWER, true, &unreserved),

@@ -34,7 +34,7 @@
 //! 20 bytes or more. The search reads one 8-byte (or 4-byte) window every `L - 7` (or `L - 3`)
 //! bytes, where `L` is the shortest needle, tests one bit of a hashed bitmap of the needles'
 //! windows, and compares needles only on a hit. Its cost per byte does not depend on the number
-//! of needles, only on the bitmap's density, which is kept under about 3% by sizing it (at most
+//! of needles, only on the bitmap's density, which is kept near 1% by sizing it (at most
 //! 1 MiB); there is no cliff at 64 patterns as with a packed prefilter. See `benches/README.md`
 //! for the figures.
 //!

@@ -246,14 +246,18 @@ impl Redactor {
     /// ```
     pub fn redact(&self, input: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(input.len());
+        self.redact_to(input, &mut out);
+        out
+    }
+
+    /// Masks every occurrence in `input`, appending the result to `out` (a buffer one can
+    /// reuse: a fresh allocation as large as the input costs page faults that dwarf the search).
+    pub fn redact_to(&self, input: &[u8], out: &mut Vec<u8>) {
         let mut scrubber = self.scrubber();
         scrubber
-            .push(input, &mut out)
+            .push(input, out)
             .expect("writing to a Vec cannot fail");
-        scrubber
-            .finish(&mut out)
-            .expect("writing to a Vec cannot fail");
-        out
+        scrubber.finish(out).expect("writing to a Vec cannot fail");
     }
 
     /// Every literal needle searched for (the values and their forms; not the whitespace-run
