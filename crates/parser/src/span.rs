@@ -50,6 +50,18 @@ impl<'a> LineIndex<'a> {
         let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
         let mut ascii = Vec::with_capacity(bytes.len() / 32 + 1);
         starts.push(first);
+        let rest = &bytes[first..];
+        // Usual case: an ASCII file with LF line breaks. One pass for each property, then one
+        // search for a single byte.
+        if rest.is_ascii() && memchr::memchr(b'\r', rest).is_none() {
+            starts.extend(memchr::memchr_iter(b'\n', rest).map(|i| i + first + 1));
+            ascii.resize(starts.len(), true);
+            return LineIndex {
+                text,
+                starts,
+                ascii,
+            };
+        }
         let mut line_start = first;
         for at in memchr::memchr2_iter(b'\n', b'\r', &bytes[first..]).map(|i| i + first) {
             if at < line_start {
@@ -198,6 +210,30 @@ mod tests {
         check("é<<x>>", 2, (1, 2));
         check("x\n\t日本<<", 9, (2, 4));
         check("x\n\t日本<<", 8, (2, 3));
+    }
+
+    /// The ASCII, LF-only fast path agrees with counting by hand.
+    #[test]
+    fn ascii_lf_lines() {
+        for text in ["", "\n", "a", "a\n", "ab\n\ncd\ne", "\u{feff}x: 1\ny: 2\n"] {
+            let index = LineIndex::new(text);
+            let first = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            assert_eq!(
+                index.line_count(),
+                text.matches('\n').count() + 1,
+                "{text:?}"
+            );
+            for offset in first..=text.len() {
+                let before = &text[first..offset];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                assert_eq!(
+                    index.position(offset),
+                    (line, column),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
     }
 
     #[test]
