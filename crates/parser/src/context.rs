@@ -151,7 +151,13 @@ impl<'s> Context<'s> {
     }
 
     /// SIG202 for a value whose key names a credential and whose text looks generated.
-    pub(crate) fn check_named_credential(&mut self, key: &str, value: &Node, document: usize) {
+    pub(crate) fn check_named_credential(
+        &mut self,
+        key: &str,
+        value: &Node,
+        pointer: &str,
+        document: usize,
+    ) {
         if !self.options.credential_check {
             return;
         }
@@ -178,7 +184,7 @@ impl<'s> Context<'s> {
                 format!("`{key}` holds a literal that looks like a credential"),
                 value.span.clone(),
             )
-            .with_pointer(value.pointer.clone())
+            .with_pointer(pointer)
             .with_document(document)
             .with_help(
                 "store the value with `sigil secrets set NAME` and write `<<secrets.NAME>>` here",

@@ -46,7 +46,7 @@ impl Reader<'_, '_> {
         if self.at >= self.bytes.len() {
             return Err(self.error("empty JSON document: expected a value"));
         }
-        let root = self.value(String::new(), 0)?;
+        let root = self.value("", 0)?;
         self.skip_whitespace();
         if self.at < self.bytes.len() {
             return Err(self.error("unexpected content after the JSON value"));
@@ -66,7 +66,7 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn value(&mut self, pointer: String, depth: usize) -> Result<Node, Stop> {
+    fn value(&mut self, pointer: &str, depth: usize) -> Result<Node, Stop> {
         if depth > MAX_DEPTH {
             return Err(self.error("nesting deeper than 256 levels"));
         }
@@ -78,44 +78,38 @@ impl Reader<'_, '_> {
                 let (text, end) = self.string()?;
                 let span = self.ctx.span(start..end);
                 let source = self.source;
-                let scalar = self.ctx.value_scalar(
-                    text,
-                    ScalarStyle::JsonString,
-                    &span,
-                    &pointer,
-                    0,
-                    |_| {
-                        decode_string(source, start)
-                            .ok()
-                            .map(|(_, map, _)| (start + 1, map))
-                    },
-                );
+                let scalar =
+                    self.ctx
+                        .value_scalar(text, ScalarStyle::JsonString, &span, pointer, 0, |_| {
+                            decode_string(source, start)
+                                .ok()
+                                .map(|(_, map, _)| (start + 1, map))
+                        });
                 Ok(Node {
                     kind: NodeKind::Scalar(scalar),
                     span,
-                    pointer,
                     tag: None,
                 })
             }
-            Some(b't') => self.literal("true", ScalarStyle::JsonBool, pointer),
-            Some(b'f') => self.literal("false", ScalarStyle::JsonBool, pointer),
-            Some(b'n') => self.literal("null", ScalarStyle::JsonNull, pointer),
-            Some(b'-' | b'0'..=b'9') => self.number(pointer),
+            Some(b't') => self.literal("true", ScalarStyle::JsonBool),
+            Some(b'f') => self.literal("false", ScalarStyle::JsonBool),
+            Some(b'n') => self.literal("null", ScalarStyle::JsonNull),
+            Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => Err(self.error("expected a JSON value")),
             None => Err(self.error("unexpected end of input: expected a JSON value")),
         }
     }
 
-    fn literal(&mut self, word: &str, style: ScalarStyle, pointer: String) -> Result<Node, Stop> {
+    fn literal(&mut self, word: &str, style: ScalarStyle) -> Result<Node, Stop> {
         if !self.bytes[self.at..].starts_with(word.as_bytes()) {
             return Err(self.error("expected a JSON value"));
         }
         let start = self.at;
         self.at += word.len();
-        Ok(self.plain_scalar(start, style, pointer))
+        Ok(self.plain_scalar(start, style))
     }
 
-    fn plain_scalar(&mut self, start: usize, style: ScalarStyle, pointer: String) -> Node {
+    fn plain_scalar(&mut self, start: usize, style: ScalarStyle) -> Node {
         let span = self.ctx.span(start..self.at);
         let text = self.source[start..self.at].to_owned();
         let len = text.len();
@@ -123,12 +117,11 @@ impl Reader<'_, '_> {
         Node {
             kind: NodeKind::Scalar(scalar),
             span,
-            pointer,
             tag: None,
         }
     }
 
-    fn number(&mut self, pointer: String) -> Result<Node, Stop> {
+    fn number(&mut self) -> Result<Node, Stop> {
         let start = self.at;
         let digits = |reader: &mut Self| {
             let from = reader.at;
@@ -162,7 +155,7 @@ impl Reader<'_, '_> {
                 return Err(self.error("invalid number: expected a digit in the exponent"));
             }
         }
-        Ok(self.plain_scalar(start, ScalarStyle::JsonNumber, pointer))
+        Ok(self.plain_scalar(start, ScalarStyle::JsonNumber))
     }
 
     /// Reads a string at `"`; returns its decoded text and the offset after the closing quote.
@@ -196,7 +189,7 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn object(&mut self, pointer: String, depth: usize) -> Result<Node, Stop> {
+    fn object(&mut self, pointer: &str, depth: usize) -> Result<Node, Stop> {
         let start = self.at;
         self.at += 1;
         let mut entries: Vec<Entry> = Vec::new();
@@ -212,9 +205,9 @@ impl Reader<'_, '_> {
                 let key_start = self.at;
                 let (key_text, key_end) = self.string()?;
                 let key_span = self.ctx.span(key_start..key_end);
-                let value_pointer = crate::tree::child_pointer(&pointer, &key_text);
+                let value_pointer = crate::tree::child_pointer(pointer, &key_text);
                 let source = self.source;
-                self.ctx.key_scalar(&key_text, &key_span, &pointer, 0, |_| {
+                self.ctx.key_scalar(&key_text, &key_span, pointer, 0, |_| {
                     decode_string(source, key_start)
                         .ok()
                         .map(|(_, map, _)| (key_start + 1, map))
@@ -238,8 +231,9 @@ impl Reader<'_, '_> {
                 }
                 self.at += 1;
                 self.skip_whitespace();
-                let value = self.value(value_pointer, depth + 1)?;
-                self.ctx.check_named_credential(&key_text, &value, 0);
+                let value = self.value(&value_pointer, depth + 1)?;
+                self.ctx
+                    .check_named_credential(&key_text, &value, &value_pointer, 0);
                 entries.push(Entry {
                     key: Key {
                         text: key_text,
@@ -264,12 +258,11 @@ impl Reader<'_, '_> {
         Ok(Node {
             kind: NodeKind::Mapping(entries),
             span,
-            pointer,
             tag: None,
         })
     }
 
-    fn array(&mut self, pointer: String, depth: usize) -> Result<Node, Stop> {
+    fn array(&mut self, pointer: &str, depth: usize) -> Result<Node, Stop> {
         let start = self.at;
         self.at += 1;
         let mut items = Vec::new();
@@ -279,8 +272,8 @@ impl Reader<'_, '_> {
         } else {
             loop {
                 self.skip_whitespace();
-                let item_pointer = crate::tree::index_pointer(&pointer, items.len());
-                items.push(self.value(item_pointer, depth + 1)?);
+                let item_pointer = crate::tree::index_pointer(pointer, items.len());
+                items.push(self.value(&item_pointer, depth + 1)?);
                 self.skip_whitespace();
                 match self.bytes.get(self.at) {
                     Some(b',') => self.at += 1,
@@ -296,7 +289,6 @@ impl Reader<'_, '_> {
         Ok(Node {
             kind: NodeKind::Sequence(items),
             span,
-            pointer,
             tag: None,
         })
     }

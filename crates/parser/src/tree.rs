@@ -32,20 +32,47 @@ impl Document {
     pub fn references(&self) -> References<'_> {
         self.root.references()
     }
+
+    /// Calls `visit` with the JSON pointer and the node of every node of the document, in
+    /// document order, each node before its children.
+    pub fn walk(&self, mut visit: impl FnMut(&str, &Node)) {
+        fn walk(node: &Node, pointer: &mut String, visit: &mut dyn FnMut(&str, &Node)) {
+            visit(pointer, node);
+            let len = pointer.len();
+            match &node.kind {
+                NodeKind::Mapping(entries) => {
+                    for entry in entries {
+                        push_pointer_token(pointer, &entry.key.text);
+                        walk(&entry.value, pointer, visit);
+                        pointer.truncate(len);
+                    }
+                }
+                NodeKind::Sequence(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        push_index_token(pointer, index);
+                        walk(item, pointer, visit);
+                        pointer.truncate(len);
+                    }
+                }
+                NodeKind::Scalar(_) => {}
+            }
+        }
+        walk(&self.root, &mut String::new(), &mut visit);
+    }
 }
 
-/// A node of the tree: its content, where it is, and its JSON pointer.
+/// A node of the tree: its content and where it is.
 ///
-/// A node copied from an anchor (by an alias or a merge key) keeps the anchor's spans but has
-/// its own pointer.
+/// A node's JSON pointer is the path that leads to it (the root's is `""`); it is not stored
+/// in the node, and [`Document::walk`] gives every node with its pointer. A node copied from an
+/// anchor (by an alias or a merge key) keeps the anchor's spans; the references in it carry
+/// the copy's own pointer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// Mapping, sequence or scalar.
     pub kind: NodeKind,
     /// Where the node is in the file (for a block scalar: from its first content character).
     pub span: Span,
-    /// RFC 6901 JSON pointer of this node in its document.
-    pub pointer: String,
     /// The YAML tag as written (`!reference`, `!!str`), if any.
     pub tag: Option<String>,
 }
@@ -441,29 +468,25 @@ impl Node {
         }
     }
 
-    /// Gives this subtree a new pointer prefix (for copies made by aliases and merge keys).
-    pub(crate) fn repoint(&mut self, new_pointer: &str) {
-        let old_len = self.pointer.len();
-        self.repoint_from(old_len, new_pointer);
-    }
-
-    fn repoint_from(&mut self, old_len: usize, new_prefix: &str) {
+    /// Gives the references of this subtree a new pointer prefix (for copies made by aliases
+    /// and merge keys): `old_len` is the length of the pointer this node had, `new_prefix` the
+    /// one it has now.
+    pub(crate) fn repoint(&mut self, old_len: usize, new_prefix: &str) {
         let rebase = |pointer: &mut String| {
             let mut rebased = String::with_capacity(new_prefix.len() + pointer.len() - old_len);
             rebased.push_str(new_prefix);
             rebased.push_str(&pointer[old_len..]);
             *pointer = rebased;
         };
-        rebase(&mut self.pointer);
         match &mut self.kind {
             NodeKind::Mapping(entries) => {
                 for entry in entries {
-                    entry.value.repoint_from(old_len, new_prefix);
+                    entry.value.repoint(old_len, new_prefix);
                 }
             }
             NodeKind::Sequence(items) => {
                 for item in items {
-                    item.repoint_from(old_len, new_prefix);
+                    item.repoint(old_len, new_prefix);
                 }
             }
             NodeKind::Scalar(scalar) => {
@@ -537,11 +560,16 @@ pub(crate) fn child_pointer(parent: &str, token: &str) -> String {
 
 /// The pointer of a sequence item, allocated once.
 pub(crate) fn index_pointer(parent: &str, index: usize) -> String {
-    use std::fmt::Write as _;
     let mut pointer = String::with_capacity(parent.len() + 8);
     pointer.push_str(parent);
-    let _ = write!(pointer, "/{index}");
+    push_index_token(&mut pointer, index);
     pointer
+}
+
+/// Appends the token of a sequence index to a pointer.
+pub(crate) fn push_index_token(pointer: &mut String, index: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(pointer, "/{index}");
 }
 
 fn pointer_tokens(pointer: &str) -> Option<impl Iterator<Item = String> + '_> {

@@ -8,7 +8,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, Span as YamlSpan, S
 
 use crate::align::align;
 use crate::context::{Context, RawMap};
-use crate::tree::child_pointer;
+use crate::tree::{child_pointer, push_index_token};
 use crate::{
     Code, Diagnostic, Document, Entry, Key, Node, NodeKind, ScalarStyle, push_pointer_token,
 };
@@ -41,6 +41,7 @@ pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str) -> Vec<Document> 
             pads: &pads,
             parser: Parser::new_from_str(&patched),
             anchors: HashMap::new(),
+            path: String::new(),
             document: 0,
             // Aliases may copy at most this many nodes in total (a "billion laughs" file stops here).
             budget: 100_000 + source.len() * 4,
@@ -143,7 +144,12 @@ struct Reader<'c, 's, 'p> {
     /// Spaces added at the start of each line (see [`read`]).
     pads: &'c [usize],
     parser: Parser<'p, StrInput<'p>>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes, each with the length of the pointer it had.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// The JSON pointer of the node being read: a token is pushed on the way down and taken off
+    /// on the way up, so a pointer string is made only for what needs one (a reference, a
+    /// diagnostic).
+    path: String,
     document: usize,
     budget: usize,
     /// Line, column and message of the YAML library's error, if it stopped with one.
@@ -158,8 +164,9 @@ impl<'p> Reader<'_, '_, 'p> {
                 Event::StreamEnd => return Ok(()),
                 Event::DocumentStart(_) => {
                     self.anchors.clear();
+                    self.path.clear();
                     let (event, span) = self.next()?;
-                    let root = self.node(event, span, String::new(), 0)?;
+                    let root = self.node(event, span, 0)?;
                     documents.push(Document {
                         root,
                         index: self.document,
@@ -222,13 +229,8 @@ impl<'p> Reader<'_, '_, 'p> {
         Stop
     }
 
-    fn node(
-        &mut self,
-        event: Event<'p>,
-        span: YamlSpan,
-        pointer: String,
-        depth: usize,
-    ) -> Result<Node, Stop> {
+    /// Reads the node that starts with `event`; its pointer is `self.path`.
+    fn node(&mut self, event: Event<'p>, span: YamlSpan, depth: usize) -> Result<Node, Stop> {
         let start = self.offset(span.start);
         if depth > MAX_DEPTH {
             return Err(self.error(start, "nesting deeper than 256 levels"));
@@ -243,7 +245,7 @@ impl<'p> Reader<'_, '_, 'p> {
                     value.into_owned(),
                     style,
                     &node_span,
-                    &pointer,
+                    &self.path,
                     self.document,
                     |text| raw_map(source, start, end, style, text),
                 );
@@ -251,7 +253,6 @@ impl<'p> Reader<'_, '_, 'p> {
                     Node {
                         kind: NodeKind::Scalar(scalar),
                         span: node_span,
-                        pointer,
                         tag: tag_text(tag.as_deref()),
                     },
                     anchor,
@@ -268,8 +269,11 @@ impl<'p> Reader<'_, '_, 'p> {
                         }
                         break;
                     }
-                    let item_pointer = crate::tree::index_pointer(&pointer, items.len());
-                    let item = self.node(event, span, item_pointer, depth + 1)?;
+                    let len = self.path.len();
+                    push_index_token(&mut self.path, items.len());
+                    let item = self.node(event, span, depth + 1);
+                    self.path.truncate(len);
+                    let item = item?;
                     end = end.max(item.span.byte_range.end);
                     items.push(item);
                 }
@@ -278,27 +282,25 @@ impl<'p> Reader<'_, '_, 'p> {
                     Node {
                         kind: NodeKind::Sequence(items),
                         span: node_span,
-                        pointer,
                         tag: tag_text(tag.as_deref()),
                     },
                     anchor,
                 )
             }
             Event::MappingStart(anchor, tag) => {
-                let (entries, end) = self.mapping(&pointer, start, self.offset(span.end), depth)?;
+                let (entries, end) = self.mapping(start, self.offset(span.end), depth)?;
                 let node_span = self.ctx.span(start..end);
                 (
                     Node {
                         kind: NodeKind::Mapping(entries),
                         span: node_span,
-                        pointer,
                         tag: tag_text(tag.as_deref()),
                     },
                     anchor,
                 )
             }
             Event::Alias(id) => {
-                let Some(anchored) = self.anchors.get(&id) else {
+                let Some((anchored, anchored_len)) = self.anchors.get(&id) else {
                     return Err(self.error(start, "unknown anchor"));
                 };
                 let size = anchored.size();
@@ -307,29 +309,30 @@ impl<'p> Reader<'_, '_, 'p> {
                 }
                 self.budget -= size;
                 let mut copy = anchored.clone();
-                copy.repoint(&pointer);
+                copy.repoint(*anchored_len, &self.path);
                 return Ok(copy);
             }
             _ => return Err(self.error(start, "unexpected event in a node")),
         };
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), self.path.len()));
         }
         Ok(node)
     }
 
-    /// Reads the entries of a mapping up to its end; returns them (merge keys applied) and the
-    /// byte offset where the mapping ends.
+    /// Reads the entries of a mapping (whose pointer is `self.path`) up to its end; returns them
+    /// (merge keys applied) and the byte offset where the mapping ends.
     fn mapping(
         &mut self,
-        pointer: &str,
         start: usize,
         mut end: usize,
         depth: usize,
     ) -> Result<(Vec<Entry>, usize), Stop> {
         // Written entries in order; merge sources with the number of written entries before them.
         let mut entries: Vec<Entry> = Vec::new();
-        let mut merges: Vec<(usize, Vec<Node>)> = Vec::new();
+        // Each merge source with the length of the pointer its nodes had.
+        let mut merges: Vec<(usize, Vec<(Node, usize)>)> = Vec::new();
+        let pointer_len = self.path.len();
         loop {
             let (event, span) = self.next()?;
             if let Event::MappingEnd = event {
@@ -338,18 +341,28 @@ impl<'p> Reader<'_, '_, 'p> {
                 }
                 break;
             }
-            let (key, merge) = self.key(event, span, pointer, depth)?;
+            let (key, merge) = self.key(event, span, depth)?;
             end = end.max(key.span.byte_range.end);
             let (event, span) = self.next()?;
             if merge {
-                let value = self.node(event, span, pointer.to_owned(), depth + 1)?;
+                let value = self.node(event, span, depth + 1)?;
                 end = end.max(value.span.byte_range.end);
                 let sources = match value.kind {
-                    NodeKind::Mapping(_) => vec![value],
+                    NodeKind::Mapping(_) => vec![(value, pointer_len)],
                     NodeKind::Sequence(items)
                         if items.iter().all(|i| matches!(i.kind, NodeKind::Mapping(_))) =>
                     {
+                        // Each item had the pointer of its index in the sequence.
+                        let mut token = String::new();
                         items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, item)| {
+                                token.clear();
+                                push_index_token(&mut token, index);
+                                (item, pointer_len + token.len())
+                            })
+                            .collect()
                     }
                     _ => {
                         let document = self.document;
@@ -359,7 +372,7 @@ impl<'p> Reader<'_, '_, 'p> {
                                 "the merge key `<<` needs a mapping or a list of mappings",
                                 value.span.clone(),
                             )
-                            .with_pointer(pointer)
+                            .with_pointer(self.path.as_str())
                             .with_document(document),
                         );
                         Vec::new()
@@ -367,11 +380,15 @@ impl<'p> Reader<'_, '_, 'p> {
                 };
                 merges.push((entries.len(), sources));
             } else {
-                let value_pointer = child_pointer(pointer, &key.text);
-                let value = self.node(event, span, value_pointer, depth + 1)?;
+                push_pointer_token(&mut self.path, &key.text);
+                let value = self.node(event, span, depth + 1);
+                if let Ok(value) = &value {
+                    self.ctx
+                        .check_named_credential(&key.text, value, &self.path, self.document);
+                }
+                self.path.truncate(pointer_len);
+                let value = value?;
                 end = end.max(value.span.byte_range.end);
-                self.ctx
-                    .check_named_credential(&key.text, &value, self.document);
                 entries.push(Entry {
                     key,
                     value,
@@ -380,7 +397,7 @@ impl<'p> Reader<'_, '_, 'p> {
             }
         }
         let _ = start;
-        self.report_duplicates(&entries, pointer);
+        self.report_duplicates(&entries);
         if merges.is_empty() {
             return Ok((entries, end));
         }
@@ -392,7 +409,7 @@ impl<'p> Reader<'_, '_, 'p> {
         let mut inserts: Vec<(usize, Vec<Entry>)> = Vec::new();
         for (position, sources) in merges {
             let mut batch = Vec::new();
-            for source in sources {
+            for (source, source_len) in sources {
                 let NodeKind::Mapping(source_entries) = source.kind else {
                     continue;
                 };
@@ -402,9 +419,11 @@ impl<'p> Reader<'_, '_, 'p> {
                     {
                         continue;
                     }
-                    entry
-                        .value
-                        .repoint(&child_pointer(pointer, &entry.key.text));
+                    // The value's pointer was the source's and its key; now it is this mapping's
+                    // and the key.
+                    let new_pointer = child_pointer(&self.path, &entry.key.text);
+                    let old_len = source_len + (new_pointer.len() - pointer_len);
+                    entry.value.repoint(old_len, &new_pointer);
                     entry.merged = true;
                     batch.push(entry);
                 }
@@ -426,7 +445,7 @@ impl<'p> Reader<'_, '_, 'p> {
     }
 
     /// SIG005 for every written key that repeats an earlier one: never a silent last-wins.
-    fn report_duplicates(&mut self, entries: &[Entry], pointer: &str) {
+    fn report_duplicates(&mut self, entries: &[Entry]) {
         if entries.len() < 2 {
             return;
         }
@@ -464,7 +483,7 @@ impl<'p> Reader<'_, '_, 'p> {
                     format!("duplicate key `{}`", key.text),
                     key.span.clone(),
                 )
-                .with_pointer(child_pointer(pointer, &key.text))
+                .with_pointer(child_pointer(&self.path, &key.text))
                 .with_document(document)
                 .with_note(format!(
                     "first defined at line {}, column {}",
@@ -477,14 +496,9 @@ impl<'p> Reader<'_, '_, 'p> {
         }
     }
 
-    /// Reads a mapping key; returns it and whether it is the merge key `<<`.
-    fn key(
-        &mut self,
-        event: Event<'p>,
-        span: YamlSpan,
-        pointer: &str,
-        depth: usize,
-    ) -> Result<(Key, bool), Stop> {
+    /// Reads a mapping key (of the mapping whose pointer is `self.path`); returns it and whether
+    /// it is the merge key `<<`.
+    fn key(&mut self, event: Event<'p>, span: YamlSpan, depth: usize) -> Result<(Key, bool), Stop> {
         let start = self.offset(span.start);
         match event {
             Event::Scalar(value, style, anchor, tag) => {
@@ -494,13 +508,12 @@ impl<'p> Reader<'_, '_, 'p> {
                 let merge = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
                 let source = self.source;
                 self.ctx
-                    .key_scalar(&value, &key_span, pointer, self.document, |text| {
+                    .key_scalar(&value, &key_span, &self.path, self.document, |text| {
                         raw_map(source, start, end, style, text)
                     });
                 let text = value.into_owned();
                 if anchor > 0 {
-                    let mut key_pointer = pointer.to_owned();
-                    push_pointer_token(&mut key_pointer, &text);
+                    let key_pointer_len = child_pointer(&self.path, &text).len();
                     let scalar = crate::Scalar::new(
                         text.clone(),
                         style,
@@ -509,10 +522,9 @@ impl<'p> Reader<'_, '_, 'p> {
                     let node = Node {
                         kind: NodeKind::Scalar(scalar),
                         span: key_span.clone(),
-                        pointer: key_pointer,
                         tag: None,
                     };
-                    self.anchors.insert(anchor, node);
+                    self.anchors.insert(anchor, (node, key_pointer_len));
                 }
                 Ok((
                     Key {
@@ -525,7 +537,7 @@ impl<'p> Reader<'_, '_, 'p> {
             }
             event => {
                 // An alias or a complex key: its text is the node's scalar text, or its raw source.
-                let node = self.node(event, span, pointer.to_owned(), depth + 1)?;
+                let node = self.node(event, span, depth + 1)?;
                 let text = match &node.kind {
                     NodeKind::Scalar(scalar) => scalar.text().to_owned(),
                     _ => self.source[node.span.byte_range.clone()].to_owned(),

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use sigil_parser::{
-    Dialect, Format, Node, NodeKind, ParseOptions, Parsed, ReferenceKind, parse_bytes,
+    Dialect, Document, Format, NodeKind, ParseOptions, Parsed, ReferenceKind, parse_bytes,
 };
 
 fn fixtures_dir() -> PathBuf {
@@ -41,7 +41,7 @@ fn render(source: &[u8], parsed: &Parsed) -> String {
     let mut out = String::new();
     for document in &parsed.documents {
         writeln!(out, "document {}", document.index).unwrap();
-        leaves(&document.root, &mut out);
+        leaves(document, &mut out);
     }
     for reference in parsed.references() {
         let span = &reference.span;
@@ -90,23 +90,13 @@ fn render(source: &[u8], parsed: &Parsed) -> String {
     out
 }
 
-fn leaves(node: &Node, out: &mut String) {
-    match &node.kind {
-        NodeKind::Mapping(entries) => {
-            if entries.is_empty() {
-                writeln!(out, "  {:?} {{}}", node.pointer).unwrap();
-            }
-            for entry in entries {
-                leaves(&entry.value, out);
-            }
+fn leaves(document: &Document, out: &mut String) {
+    document.walk(|pointer, node| match &node.kind {
+        NodeKind::Mapping(entries) if entries.is_empty() => {
+            writeln!(out, "  {pointer:?} {{}}").unwrap();
         }
-        NodeKind::Sequence(items) => {
-            if items.is_empty() {
-                writeln!(out, "  {:?} []", node.pointer).unwrap();
-            }
-            for item in items {
-                leaves(item, out);
-            }
+        NodeKind::Sequence(items) if items.is_empty() => {
+            writeln!(out, "  {pointer:?} []").unwrap();
         }
         NodeKind::Scalar(scalar) => {
             let tag = node
@@ -123,8 +113,7 @@ fn leaves(node: &Node, out: &mut String) {
             };
             writeln!(
                 out,
-                "  {:?} {:?} {:?} at {}:{}{tag}{literal}",
-                node.pointer,
+                "  {pointer:?} {:?} {:?} at {}:{}{tag}{literal}",
                 scalar.style(),
                 scalar.text(),
                 node.span.line,
@@ -133,7 +122,7 @@ fn leaves(node: &Node, out: &mut String) {
             .unwrap();
         }
         _ => {}
-    }
+    });
 }
 
 #[test]

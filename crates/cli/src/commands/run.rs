@@ -385,7 +385,7 @@ fn read_pipeline(
         }
         steps.push(StepSpec {
             name: step_name,
-            pointer: item.pointer.clone(),
+            pointer: format!("/steps/{index}"),
             shell,
         });
     }
