@@ -65,17 +65,12 @@ impl<'s> Context<'s> {
         if !self.prefixed.is_empty() {
             self.check_prefixed(span, pointer, document);
         }
-        let whole = if text.is_empty() {
-            Vec::new()
-        } else {
-            vec![Segment::Text(0..text.len())]
-        };
         if !might_contain(&text, self.options.dialect) {
-            return Scalar::new(text, style, whole);
+            return Scalar::text_only(text, style);
         }
         let found = scan(&text, self.options.dialect);
         if found.is_empty() {
-            return Scalar::new(text, style, whole);
+            return Scalar::text_only(text, style);
         }
         let map = raw_map(&text);
         let locate = |range: &Range<usize>| locate(&self.index, map.as_ref(), range, span);

@@ -112,8 +112,7 @@ impl Reader<'_, '_> {
     fn plain_scalar(&mut self, start: usize, style: ScalarStyle) -> Node {
         let span = self.ctx.span(start..self.at);
         let text = self.source[start..self.at].to_owned();
-        let len = text.len();
-        let scalar = crate::Scalar::new(text, style, vec![crate::Segment::Text(0..len)]);
+        let scalar = crate::Scalar::text_only(text, style);
         Node {
             kind: NodeKind::Scalar(scalar),
             span,

@@ -159,7 +159,37 @@ pub enum CoreType {
 pub struct Scalar {
     text: String,
     style: ScalarStyle,
-    segments: Vec<Segment>,
+    segments: Segments,
+}
+
+/// The segments of a scalar. Almost every scalar is one text segment (or none, when empty):
+/// that one is kept inline, so such a scalar costs no allocation besides its text.
+#[derive(Debug, Clone)]
+enum Segments {
+    One([Segment; 1]),
+    Many(Vec<Segment>),
+}
+
+impl Segments {
+    fn as_slice(&self) -> &[Segment] {
+        match self {
+            Segments::One(one) => one,
+            Segments::Many(many) => many,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Segment] {
+        match self {
+            Segments::One(one) => one,
+            Segments::Many(many) => many,
+        }
+    }
+}
+
+impl PartialEq for Segments {
+    fn eq(&self, other: &Segments) -> bool {
+        self.as_slice() == other.as_slice()
+    }
 }
 
 /// One piece of a scalar: literal text (a byte range of [`Scalar::text`]) or a reference.
@@ -184,6 +214,24 @@ pub enum Part<'a> {
 
 impl Scalar {
     pub(crate) fn new(text: String, style: ScalarStyle, segments: Vec<Segment>) -> Scalar {
+        let segments = match <[Segment; 1]>::try_from(segments) {
+            Ok(one) => Segments::One(one),
+            Err(many) => Segments::Many(many),
+        };
+        Scalar {
+            text,
+            style,
+            segments,
+        }
+    }
+
+    /// A scalar that is all text: one text segment, or none when the text is empty.
+    pub(crate) fn text_only(text: String, style: ScalarStyle) -> Scalar {
+        let segments = if text.is_empty() {
+            Segments::Many(Vec::new())
+        } else {
+            Segments::One([Segment::Text(0..text.len())])
+        };
         Scalar {
             text,
             style,
@@ -203,12 +251,12 @@ impl Scalar {
 
     /// The segments; concatenating text segments and substituted references gives the value.
     pub fn segments(&self) -> &[Segment] {
-        &self.segments
+        self.segments.as_slice()
     }
 
     /// The segments with their text borrowed.
     pub fn parts(&self) -> impl Iterator<Item = Part<'_>> {
-        self.segments.iter().map(|segment| match segment {
+        self.segments().iter().map(|segment| match segment {
             Segment::Text(range) => Part::Text(&self.text[range.clone()]),
             Segment::Reference(reference) => Part::Reference(reference),
         })
@@ -216,7 +264,7 @@ impl Scalar {
 
     /// Whether any segment is a reference.
     pub fn has_references(&self) -> bool {
-        self.segments
+        self.segments()
             .iter()
             .any(|s| matches!(s, Segment::Reference(_)))
     }
@@ -490,7 +538,7 @@ impl Node {
                 }
             }
             NodeKind::Scalar(scalar) => {
-                for segment in &mut scalar.segments {
+                for segment in scalar.segments.as_mut_slice() {
                     if let Segment::Reference(reference) = segment {
                         rebase(&mut reference.pointer);
                     }
@@ -533,7 +581,7 @@ impl<'a> Iterator for References<'a> {
                         .extend(entries.iter().rev().map(|entry| &entry.value));
                 }
                 NodeKind::Sequence(items) => self.stack.extend(items.iter().rev()),
-                NodeKind::Scalar(scalar) => self.segments = scalar.segments.iter(),
+                NodeKind::Scalar(scalar) => self.segments = scalar.segments().iter(),
             }
         }
     }
@@ -543,7 +591,7 @@ impl<'a> Iterator for References<'a> {
 pub fn push_pointer_token(pointer: &mut String, token: &str) {
     pointer.reserve(token.len() + 1);
     pointer.push('/');
-    if token.contains(['~', '/']) {
+    if token.bytes().any(|b| b == b'~' || b == b'/') {
         pointer.push_str(&token.replace('~', "~0").replace('/', "~1"));
     } else {
         pointer.push_str(token);
