@@ -31,8 +31,8 @@
 //! # Speed with many values
 //!
 //! Every needle (a value or one of its forms) is at least 4 bytes, and with realistic values
-//! 20 bytes or more. The search reads one 8-byte (or 4-byte) window every `L - 7` (or `L - 3`)
-//! bytes, where `L` is the shortest needle, tests one bit of a hashed bitmap of the needles'
+//! 20 bytes or more. The search reads one 4-byte window every `L - 3` bytes (8-byte windows
+//! every `L - 7` bytes for sets of over 1,024 needles), where `L` is the shortest needle, tests one bit of a hashed bitmap of the needles'
 //! windows, and compares needles only on a hit. Its cost per byte does not depend on the number
 //! of needles, only on the bitmap's density, which is kept near 1% by sizing it (at most
 //! 1 MiB); there is no cliff at 64 patterns as with a packed prefilter. See `benches/README.md`

@@ -139,7 +139,11 @@ impl Matcher {
             .chain(flexibles.iter().map(|f| f.segments[0].len()))
             .min()
             .unwrap_or(8);
-        let gram = if min_len >= 16 { 8 } else { 4 };
+        let gram = if min_len >= 16 && literals.len() > 1024 {
+            8
+        } else {
+            4
+        };
         let stride = min_len - gram + 1;
 
         let mut pairs: Vec<(u64, u32, u32)> = Vec::new();
