@@ -35,8 +35,8 @@
 //! every `L - 7` bytes for sets of over 1,024 needles), where `L` is the shortest needle, tests one bit of a hashed bitmap of the needles'
 //! windows, and compares needles only on a hit. Its cost per byte does not depend on the number
 //! of needles, only on the bitmap's density, which is kept near 1% by sizing it (at most
-//! 1 MiB); there is no cliff at 64 patterns as with a packed prefilter. See `benches/README.md`
-//! for the figures.
+//! 1 MiB); there is no cliff at 64 patterns as with a packed prefilter. See the README
+//! ("Resource usage") for the figures.
 //!
 //! # Example
 //!
