@@ -127,8 +127,15 @@ impl<'a> LineIndex<'a> {
 
     /// The span from 1-based lines and 0-based character columns of both ends (the YAML event
     /// parser's convention), without searching for the lines.
-    pub(crate) fn span_at(&self, start: (usize, usize), end: (usize, usize)) -> Span {
-        let from = self.offset_of(start.0, start.1);
+    ///
+    /// `from` is the start's byte offset, `self.offset_of(start.0, start.1)`, which the caller
+    /// already has.
+    pub(crate) fn span_at_from(
+        &self,
+        from: usize,
+        start: (usize, usize),
+        end: (usize, usize),
+    ) -> Span {
         let to = self.offset_of(end.0, end.1);
         if self.starts.get(start.0.wrapping_sub(1)).is_none()
             || self.starts.get(end.0.wrapping_sub(1)).is_none()

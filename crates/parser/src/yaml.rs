@@ -210,8 +210,9 @@ impl<'p> Reader<'_, '_, 'p> {
             .offset_of(marker.line(), marker.col().saturating_sub(pad))
     }
 
-    /// The span of an event, from the YAML library's lines and columns (no line search).
-    fn span_of(&self, span: YamlSpan) -> crate::Span {
+    /// The span of an event that starts at byte `start` (its start marker's [`Self::offset`]),
+    /// from the YAML library's lines and columns (no line search).
+    fn span_of(&self, start: usize, span: YamlSpan) -> crate::Span {
         let point = |marker: saphyr_parser::Marker| {
             let pad = self
                 .pads
@@ -220,7 +221,9 @@ impl<'p> Reader<'_, '_, 'p> {
                 .unwrap_or(0);
             (marker.line(), marker.col().saturating_sub(pad))
         };
-        self.ctx.index.span_at(point(span.start), point(span.end))
+        self.ctx
+            .index
+            .span_at_from(start, point(span.start), point(span.end))
     }
 
     fn error(&mut self, offset: usize, message: &str) -> Stop {
@@ -237,7 +240,7 @@ impl<'p> Reader<'_, '_, 'p> {
         }
         let (node, anchor) = match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let node_span = self.span_of(span);
+                let node_span = self.span_of(start, span);
                 let end = node_span.byte_range.end;
                 let style = convert_style(style);
                 let source = self.source;
@@ -502,7 +505,7 @@ impl<'p> Reader<'_, '_, 'p> {
         let start = self.offset(span.start);
         match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let key_span = self.span_of(span);
+                let key_span = self.span_of(start, span);
                 let end = key_span.byte_range.end;
                 let style = convert_style(style);
                 let merge = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
