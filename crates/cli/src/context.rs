@@ -9,8 +9,8 @@ use secrecy::SecretString;
 use sigil::StoreSource;
 use sigil::parser::Scope;
 use sigil::resolver::{
-    Access, Found, HandleOutcome, Lookup, MemorySource, Reveal, RunContext, SecretSource,
-    SourceError, Trigger,
+    Access, Found, HandleOutcome, Lookup, MemorySource, PointerPattern, Policy, Reveal, RunContext,
+    SecretSource, SourceError, Trigger,
 };
 use sigil::store::Store;
 
@@ -38,6 +38,11 @@ pub struct ContextArgs {
     /// The run id recorded in audit records [default: a new one].
     #[arg(long, env = "SIGIL_RUN_ID")]
     pub run_id: Option<String>,
+    /// Allow secrets only at JSON pointers matching this pattern (repeatable; `*` is one token,
+    /// `**` any number, `{a,b}` either): `--allow '/steps/*/fetch/{url,headers}'`. A reference
+    /// anywhere else is SIG105.
+    #[arg(long = "allow", value_name = "POINTER_PATTERN")]
+    pub allow: Vec<String>,
 }
 
 /// `--trigger`.
@@ -52,6 +57,15 @@ pub enum TriggerArg {
 }
 
 impl ContextArgs {
+    /// The policy: the default scope order and shell fields, and the `--allow` list if given.
+    pub fn policy(&self) -> Policy {
+        self.allow
+            .iter()
+            .fold(Policy::default(), |policy, pattern| {
+                policy.allow(PointerPattern::new(pattern))
+            })
+    }
+
     /// The run context in `workspace`.
     pub fn context(&self, workspace: &str) -> RunContext {
         let trigger = match self.trigger {

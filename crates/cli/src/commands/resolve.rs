@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 use sigil::parser::{Diagnostic, ParseOptions, Scope, parse_bytes};
 use sigil::resolver::{
-    Policy, Render, ResolveError, ResolvedStep, preview_step, resolve_step, to_json, to_yaml,
+    Render, ResolveError, ResolvedStep, preview_step, resolve_step, to_json, to_yaml,
 };
 
 use crate::commands::check::{DialectArg, eprint_human, json_entries};
@@ -63,7 +63,7 @@ pub fn resolve(args: ResolveArgs) -> Result<Exit> {
         let opened = runtime.block_on(args.source.open(false))?;
         let source = opened.source();
         let context = args.context.context(&args.source.store.workspace);
-        let policy = Policy::default();
+        let policy = args.context.policy();
         let pointer = args.step.as_deref().unwrap_or("");
         for document in &parsed.documents {
             if document.get(pointer).is_none() {
@@ -178,7 +178,7 @@ pub fn explain(args: ExplainArgs) -> Result<Exit> {
         pinned,
         &context,
         &source,
-        &Policy::default(),
+        &args.context.policy(),
     ))?;
     let describe = |slot: &sigil::resolver::Slot| {
         let owner = slot

@@ -115,7 +115,7 @@ async fn run_pipeline(path: &Path, args: &RunArgs) -> Result<Exit> {
     if context.pipeline.is_none() {
         context.pipeline = pipeline_name.clone();
     }
-    let policy = Policy::default();
+    let policy = args.context.policy();
     let redactor = Redactor::builder().build()?;
     let signals = SignalForwarder::start()?;
 
@@ -452,7 +452,8 @@ async fn run_command(args: &RunArgs) -> Result<Exit> {
             names
         }
     };
-    let resolved = resolve_names(&names, &context, &source, &Policy::default(), "command").await?;
+    let resolved =
+        resolve_names(&names, &context, &source, &args.context.policy(), "command").await?;
     for (name, why) in &resolved.missing {
         if !args.only.is_empty() {
             eprintln!("warning: secret {name} is not set: {why}");

@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use sigil_parser::{Code, Diagnostic, Dialect, Format, ParseOptions, Parsed, Span, parse_bytes};
+use sigil_parser::{
+    Code, Diagnostic, Dialect, Format, ParseOptions, Parsed, Span, diagnostics_bytes, parse_bytes,
+};
 
 use crate::exit::Exit;
 
@@ -253,13 +255,18 @@ fn check_file(
         }
     };
     let options = options.clone().format(Format::from_path(path));
-    let Parsed {
-        documents,
-        mut diagnostics,
-    } = parse_bytes(&bytes, &options);
-    if let Some(validation) = validation {
-        validation.check(&documents, &mut diagnostics)?;
-    }
+    let diagnostics = match validation {
+        Some(validation) => {
+            let Parsed {
+                documents,
+                mut diagnostics,
+            } = parse_bytes(&bytes, &options);
+            validation.check(&documents, &mut diagnostics)?;
+            diagnostics
+        }
+        // Without a source to validate against, no document tree is needed.
+        None => diagnostics_bytes(&bytes, &options),
+    };
     // The text is kept only for the caret snippets of files with something to show.
     let source = if diagnostics.is_empty() {
         None
@@ -286,6 +293,7 @@ struct Validation {
     runtime: tokio::runtime::Runtime,
     opened: crate::context::OpenedSource,
     context: sigil::resolver::RunContext,
+    policy: sigil::resolver::Policy,
 }
 
 impl Validation {
@@ -301,6 +309,7 @@ impl Validation {
             runtime,
             opened,
             context,
+            policy: args.context.policy(),
         }))
     }
 
@@ -312,7 +321,7 @@ impl Validation {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Result<()> {
         let source = self.opened.source();
-        let policy = sigil::resolver::Policy::default();
+        let policy = &self.policy;
         let mut seen: HashSet<(Code, usize)> = diagnostics
             .iter()
             .map(|d| (d.code, d.span.byte_range.start))
@@ -322,7 +331,7 @@ impl Validation {
                 document,
                 &self.context,
                 &source,
-                &policy,
+                policy,
             ))?;
             for diagnostic in found {
                 if seen.insert((diagnostic.code, diagnostic.span.byte_range.start)) {
