@@ -85,6 +85,22 @@ impl Parsed {
 /// Never panics and never fails: malformed input gives SIG001 and whatever documents were
 /// complete before the error.
 pub fn parse(source: &str, options: &ParseOptions) -> Parsed {
+    parse_with(source, options, true)
+}
+
+/// The diagnostics of [`parse`], exactly, without building the document tree: for a check that
+/// needs no tree, it is faster and uses less memory.
+pub fn diagnostics(source: &str, options: &ParseOptions) -> Vec<Diagnostic> {
+    parse_with(source, options, false).diagnostics
+}
+
+/// The diagnostics of [`parse_bytes`], exactly, without building the document tree.
+pub fn diagnostics_bytes(bytes: &[u8], options: &ParseOptions) -> Vec<Diagnostic> {
+    parse_bytes_with(bytes, options, false).diagnostics
+}
+
+/// [`parse`]; with `tree` false, YAML documents come back without their content.
+fn parse_with(source: &str, options: &ParseOptions, tree: bool) -> Parsed {
     let format = match options.format {
         Format::Auto => {
             let trimmed = source.trim_start_matches('\u{feff}').trim_start();
@@ -103,7 +119,7 @@ pub fn parse(source: &str, options: &ParseOptions) -> Parsed {
             // The YAML library is safe Rust and well tested; should it ever panic, that is one
             // SIG001 for this file, not a crash of the whole check.
             let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                yaml::read(&mut ctx, source)
+                yaml::read(&mut ctx, source, tree)
             }));
             match read {
                 Ok(documents) => documents,
@@ -125,8 +141,12 @@ pub fn parse(source: &str, options: &ParseOptions) -> Parsed {
 
 /// Parses raw bytes: text that is not UTF-8 is one SIG001 at the first invalid byte.
 pub fn parse_bytes(bytes: &[u8], options: &ParseOptions) -> Parsed {
+    parse_bytes_with(bytes, options, true)
+}
+
+fn parse_bytes_with(bytes: &[u8], options: &ParseOptions, tree: bool) -> Parsed {
     match std::str::from_utf8(bytes) {
-        Ok(source) => parse(source, options),
+        Ok(source) => parse_with(source, options, tree),
         Err(error) => {
             let valid = error.valid_up_to();
             let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();

@@ -22,7 +22,11 @@ const MAX_DEPTH: usize = 256;
 /// may be indented less than YAML 1.2 requires (many published Argo and Kubernetes manifests
 /// close a flow sequence at the key's indentation). The YAML library rejects them, so such a
 /// line is read again with extra leading spaces; positions are corrected back to the file.
-pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str) -> Vec<Document> {
+///
+/// With `tree` false only the diagnostics are wanted: mappings and sequences come back empty
+/// (but for anchored ones and merge-key values, whose content aliases and merges need), so no
+/// tree is built and each value is freed as soon as it has been checked.
+pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str, tree: bool) -> Vec<Document> {
     const MAX_RETRIES: usize = 64;
     let bom = if source.starts_with('\u{feff}') { 3 } else { 0 };
     let text = &source[bom..];
@@ -42,6 +46,8 @@ pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str) -> Vec<Document> 
             parser: Parser::new_from_str(&patched),
             anchors: HashMap::new(),
             path: String::new(),
+            tree,
+            keep_depth: 0,
             document: 0,
             // Aliases may copy at most this many nodes in total (a "billion laughs" file stops here).
             budget: 100_000 + source.len() * 4,
@@ -150,6 +156,11 @@ struct Reader<'c, 's, 'p> {
     /// on the way up, so a pointer string is made only for what needs one (a reference, a
     /// diagnostic).
     path: String,
+    /// Whether the caller wants the document tree (see [`read`]).
+    tree: bool,
+    /// How many anchored nodes or merge-key values are being read: their content is kept even
+    /// without `tree`.
+    keep_depth: usize,
     document: usize,
     budget: usize,
     /// Line, column and message of the YAML library's error, if it stopped with one.
@@ -210,6 +221,11 @@ impl<'p> Reader<'_, '_, 'p> {
             .offset_of(marker.line(), marker.col().saturating_sub(pad))
     }
 
+    /// Whether the content of the collection being read is kept.
+    fn keeping(&self) -> bool {
+        self.tree || self.keep_depth > 0
+    }
+
     /// The span of an event that starts at byte `start` (its start marker's [`Self::offset`]),
     /// from the YAML library's lines and columns (no line search).
     fn span_of(&self, start: usize, span: YamlSpan) -> crate::Span {
@@ -262,7 +278,10 @@ impl<'p> Reader<'_, '_, 'p> {
                 )
             }
             Event::SequenceStart(anchor, tag) => {
+                self.keep_depth += usize::from(anchor > 0);
+                let keep = self.keeping();
                 let mut items = Vec::new();
+                let mut index = 0;
                 let mut end = self.offset(span.end);
                 loop {
                     let (event, span) = self.next()?;
@@ -273,13 +292,17 @@ impl<'p> Reader<'_, '_, 'p> {
                         break;
                     }
                     let len = self.path.len();
-                    push_index_token(&mut self.path, items.len());
+                    push_index_token(&mut self.path, index);
                     let item = self.node(event, span, depth + 1);
                     self.path.truncate(len);
                     let item = item?;
                     end = end.max(item.span.byte_range.end);
-                    items.push(item);
+                    index += 1;
+                    if keep {
+                        items.push(item);
+                    }
                 }
+                self.keep_depth -= usize::from(anchor > 0);
                 let node_span = self.ctx.span(start..end);
                 (
                     Node {
@@ -291,7 +314,9 @@ impl<'p> Reader<'_, '_, 'p> {
                 )
             }
             Event::MappingStart(anchor, tag) => {
+                self.keep_depth += usize::from(anchor > 0);
                 let (entries, end) = self.mapping(start, self.offset(span.end), depth)?;
+                self.keep_depth -= usize::from(anchor > 0);
                 let node_span = self.ctx.span(start..end);
                 (
                     Node {
@@ -336,6 +361,7 @@ impl<'p> Reader<'_, '_, 'p> {
         // Each merge source with the length of the pointer its nodes had.
         let mut merges: Vec<(usize, Vec<(Node, usize)>)> = Vec::new();
         let pointer_len = self.path.len();
+        let keep = self.keeping();
         loop {
             let (event, span) = self.next()?;
             if let Event::MappingEnd = event {
@@ -348,7 +374,10 @@ impl<'p> Reader<'_, '_, 'p> {
             end = end.max(key.span.byte_range.end);
             let (event, span) = self.next()?;
             if merge {
-                let value = self.node(event, span, depth + 1)?;
+                self.keep_depth += 1;
+                let value = self.node(event, span, depth + 1);
+                self.keep_depth -= 1;
+                let value = value?;
                 end = end.max(value.span.byte_range.end);
                 let sources = match value.kind {
                     NodeKind::Mapping(_) => vec![(value, pointer_len)],
@@ -390,8 +419,16 @@ impl<'p> Reader<'_, '_, 'p> {
                         .check_named_credential(&key.text, value, &self.path, self.document);
                 }
                 self.path.truncate(pointer_len);
-                let value = value?;
+                let mut value = value?;
                 end = end.max(value.span.byte_range.end);
+                if !keep {
+                    // Only the key is needed (for duplicates): free the value now.
+                    value = Node {
+                        kind: NodeKind::Mapping(Vec::new()),
+                        span: crate::Span::default(),
+                        tag: None,
+                    };
+                }
                 entries.push(Entry {
                     key,
                     value,
@@ -401,6 +438,10 @@ impl<'p> Reader<'_, '_, 'p> {
         }
         let _ = start;
         self.report_duplicates(&entries);
+        if !keep {
+            // Merged entries bring no diagnostics: only the tree needs them.
+            return Ok((Vec::new(), end));
+        }
         if merges.is_empty() {
             return Ok((entries, end));
         }

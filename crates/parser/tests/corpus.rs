@@ -50,10 +50,15 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 fn parse_file(path: &Path) -> sigil_parser::Parsed {
     let bytes = std::fs::read(path).expect("readable corpus file");
-    parse_bytes(
-        &bytes,
-        &ParseOptions::default().format(Format::from_path(path)),
-    )
+    let options = ParseOptions::default().format(Format::from_path(path));
+    let parsed = parse_bytes(&bytes, &options);
+    assert_eq!(
+        sigil_parser::diagnostics_bytes(&bytes, &options),
+        parsed.diagnostics,
+        "{}: diagnostics without the tree differ",
+        path.display()
+    );
+    parsed
 }
 
 #[test]

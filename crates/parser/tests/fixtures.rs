@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use sigil_parser::{
-    Dialect, Document, Format, NodeKind, ParseOptions, Parsed, ReferenceKind, parse_bytes,
+    Dialect, Document, Format, NodeKind, ParseOptions, Parsed, ReferenceKind, diagnostics_bytes,
+    parse_bytes,
 };
 
 fn fixtures_dir() -> PathBuf {
@@ -145,7 +146,14 @@ fn fixtures() {
         let options = ParseOptions::default()
             .dialect(dialect)
             .format(Format::from_path(case));
-        let actual = render(&source, &parse_bytes(&source, &options));
+        let parsed = parse_bytes(&source, &options);
+        assert_eq!(
+            diagnostics_bytes(&source, &options),
+            parsed.diagnostics,
+            "{}: diagnostics without the tree differ",
+            case.display()
+        );
+        let actual = render(&source, &parsed);
         let expected_path = PathBuf::from(format!("{}.expected", case.display()));
         if bless {
             std::fs::write(&expected_path, &actual).unwrap();

@@ -3,7 +3,7 @@
 //! scalar style and line folding.
 
 use proptest::prelude::*;
-use sigil_parser::{Dialect, Format, ParseOptions, parse, parse_bytes};
+use sigil_parser::{Dialect, Format, ParseOptions, diagnostics, parse, parse_bytes};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
@@ -20,6 +20,17 @@ proptest! {
             let _ = parse(&text, &ParseOptions::default().dialect(dialect));
         }
         let _ = parse(&text, &ParseOptions::default().format(Format::Json));
+    }
+
+    #[test]
+    fn diagnostics_without_the_tree_are_the_same(text in "[a-z0-9:<>{}\\[\\],\"' \n\t#&*!|>$@.\\\\-]{0,200}") {
+        for options in [
+            ParseOptions::default(),
+            ParseOptions::default().dialect(Dialect::Braces),
+            ParseOptions::default().format(Format::Json),
+        ] {
+            prop_assert_eq!(diagnostics(&text, &options), parse(&text, &options).diagnostics);
+        }
     }
 
     #[test]
@@ -163,5 +174,35 @@ fn render(style: Style, fragments: &[Fragment], choices: &[bool]) -> String {
             let items: Vec<String> = fragments.iter().map(|f| piece(f, false)).collect();
             format!("[{}]", items.join(if pick(0) { ",\n  " } else { ", " }))
         }
+    }
+}
+
+/// Anchors, aliases and merge keys are where reading without the tree could diverge: the alias
+/// budget counts anchored nodes, merge values must be kept, aliases can be keys.
+#[test]
+fn diagnostics_without_the_tree_on_aliases_and_merges() {
+    let mut laughs = String::from("a: &a [x, y, z, <<secrets.>>]\n");
+    for level in 1..12 {
+        let prev = (b'a' + level - 1) as char;
+        let this = (b'a' + level) as char;
+        laughs.push_str(&format!(
+            "{this}: &{this} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    let cases = [
+        laughs.as_str(),
+        "base: &b\n  token: hT7kP2mQ9xL4vN8rW3zY\n  k: <<secrets.x\njob:\n  <<: *b\n  k: 1\n  k: 2\n",
+        "m: &m {a: 1}\nn:\n  <<: [*m, {b: <<secrets.>>}]\n  <<: 3\n  *m : 4\n",
+        "k: &k api_token\nv:\n  *k : hT7kP2mQ9xL4vN8rW3zY\n  ? [a, b]\n  : 1\n  ? [a, b]\n  : 2\n",
+        "- &s [1, {<<secrets.x>>: 2}]\n- *s\n- <<: *s\n- *missing\n",
+    ];
+    for source in cases {
+        let options = ParseOptions::default();
+        let parsed = parse(source, &options);
+        assert_eq!(
+            diagnostics(source, &options),
+            parsed.diagnostics,
+            "{source}"
+        );
     }
 }
