@@ -7,7 +7,9 @@
 //!   YAML reader built on it pays);
 //! - `sigil_parse`: `sigil_parser::parse` with the default options (tree, reference scan,
 //!   positions, duplicate keys, credential check), JSON files through the JSON scanner;
-//! - `sigil_parse_no_credential_check`: the same without the SIG202 check.
+//! - `sigil_parse_no_credential_check`: the same without the SIG202 check;
+//! - `sigil_diagnostics`: `sigil_parser::diagnostics`, the same checks without the tree (what
+//!   `sigil check` runs when it validates against no secrets source).
 //!
 //! Every bench checks its result: saphyr reads every YAML file to its end (but the seven it
 //! rejects for flow indentation), sigil finds exactly the 1003 listed references and reports
@@ -20,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use saphyr_parser::{Event, Parser};
-use sigil_parser::{Format, ParseOptions, parse};
+use sigil_parser::{Format, ParseOptions, diagnostics, parse};
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -71,6 +73,13 @@ fn sigil_references(inputs: &[(String, Format)], credential_check: bool) -> (usi
     (references, diagnostics)
 }
 
+fn sigil_diagnostics(inputs: &[(String, Format)]) -> usize {
+    inputs
+        .iter()
+        .map(|(text, format)| diagnostics(text, &ParseOptions::default().format(*format)).len())
+        .sum()
+}
+
 fn bench(c: &mut Criterion) {
     let dir = sigil_benches::corpus_dir().join("converted");
     let inputs: Vec<(String, Format)> = files(&dir)
@@ -110,6 +119,11 @@ fn bench(c: &mut Criterion) {
         (1003, 0),
         "1003 references, no diagnostics"
     );
+    assert_eq!(
+        sigil_diagnostics(&inputs),
+        0,
+        "no diagnostics without the tree either"
+    );
 
     let mut group = c.benchmark_group("parser/converted");
     group.throughput(Throughput::Bytes(bytes as u64));
@@ -126,6 +140,9 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("sigil_parse_no_credential_check", |b| {
         b.iter(|| sigil_references(black_box(&inputs), false))
+    });
+    group.bench_function("sigil_diagnostics", |b| {
+        b.iter(|| sigil_diagnostics(black_box(&inputs)))
     });
     group.finish();
 }
