@@ -358,6 +358,8 @@ impl<'p> Reader<'_, '_, 'p> {
     ) -> Result<(Vec<Entry>, usize), Stop> {
         // Written entries in order; merge sources with the number of written entries before them.
         let mut entries: Vec<Entry> = Vec::new();
+        // Without the tree, only the keys (for duplicates).
+        let mut keys: Vec<Key> = Vec::new();
         // Each merge source with the length of the pointer its nodes had.
         let mut merges: Vec<(usize, Vec<(Node, usize)>)> = Vec::new();
         let pointer_len = self.path.len();
@@ -419,29 +421,27 @@ impl<'p> Reader<'_, '_, 'p> {
                         .check_named_credential(&key.text, value, &self.path, self.document);
                 }
                 self.path.truncate(pointer_len);
-                let mut value = value?;
+                let value = value?;
                 end = end.max(value.span.byte_range.end);
-                if !keep {
-                    // Only the key is needed (for duplicates): free the value now.
-                    value = Node {
-                        kind: NodeKind::Mapping(Vec::new()),
-                        span: crate::Span::default(),
-                        tag: None,
-                    };
+                if keep {
+                    entries.push(Entry {
+                        key,
+                        value,
+                        merged: false,
+                    });
+                } else {
+                    // Only the key is needed (for duplicates): the value is freed now.
+                    keys.push(key);
                 }
-                entries.push(Entry {
-                    key,
-                    value,
-                    merged: false,
-                });
             }
         }
         let _ = start;
-        self.report_duplicates(&entries);
         if !keep {
+            self.report_duplicates(&keys, |key| key);
             // Merged entries bring no diagnostics: only the tree needs them.
             return Ok((Vec::new(), end));
         }
+        self.report_duplicates(&entries, |entry| &entry.key);
         if merges.is_empty() {
             return Ok((entries, end));
         }
@@ -489,30 +489,29 @@ impl<'p> Reader<'_, '_, 'p> {
     }
 
     /// SIG005 for every written key that repeats an earlier one: never a silent last-wins.
-    fn report_duplicates(&mut self, entries: &[Entry]) {
+    fn report_duplicates<T>(&mut self, entries: &[T], key: impl Fn(&T) -> &Key) {
         if entries.len() < 2 {
             return;
         }
         let mut duplicates: Vec<(&Key, &Key)> = Vec::new();
         if entries.len() <= 32 {
             for (j, entry) in entries.iter().enumerate().skip(1) {
-                if let Some(first) = entries[..j].iter().find(|e| e.key.text == entry.key.text) {
-                    duplicates.push((&entry.key, &first.key));
+                if let Some(first) = entries[..j].iter().find(|e| key(e).text == key(entry).text) {
+                    duplicates.push((key(entry), key(first)));
                 }
             }
         } else {
             let mut order: Vec<usize> = (0..entries.len()).collect();
             order.sort_by(|&a, &b| {
-                entries[a]
-                    .key
+                key(&entries[a])
                     .text
-                    .cmp(&entries[b].key.text)
+                    .cmp(&key(&entries[b]).text)
                     .then(a.cmp(&b))
             });
             let mut run_start = 0;
             for i in 1..order.len() {
-                if entries[order[i]].key.text == entries[order[run_start]].key.text {
-                    duplicates.push((&entries[order[i]].key, &entries[order[run_start]].key));
+                if key(&entries[order[i]]).text == key(&entries[order[run_start]]).text {
+                    duplicates.push((key(&entries[order[i]]), key(&entries[order[run_start]])));
                 } else {
                     run_start = i;
                 }
