@@ -17,12 +17,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 use sigil::parser::{Diagnostic, Document, Node, NodeKind, ParseOptions, parse_bytes};
-use sigil::redactor::{AsyncRedactWriter, Redactor};
+use sigil::redactor::{RedactWriter, Redactor};
 use sigil::resolver::{
     Policy, Render, ResolveError, ResolvedNode, ResolvedStep, RunContext, resolve_names,
     resolve_step,
 };
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
 
 use crate::commands::check::{DialectArg, eprint_human};
 use crate::context::{CliSource, ContextArgs, OpenedSource, SourceArgs, runtime};
@@ -513,42 +514,54 @@ async fn run_child(
         .stderr(Stdio::piped());
     let mut child = command.spawn()?;
     signals.set_child(child.id());
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let out = tokio::spawn(pump(
+    let stdout = child.stdout.take().expect("piped").into_owned_fd()?;
+    let stderr = child.stderr.take().expect("piped").into_owned_fd()?;
+    let out = pump(
         stdout,
-        AsyncRedactWriter::new(redactor, tokio::io::stdout()),
-    ));
-    let err = tokio::spawn(pump(
+        std::io::stdout().as_fd().try_clone_to_owned()?,
+        redactor,
+    );
+    let err = pump(
         stderr,
-        AsyncRedactWriter::new(redactor, tokio::io::stderr()),
-    ));
+        std::io::stderr().as_fd().try_clone_to_owned()?,
+        redactor,
+    );
     let status = child.wait().await;
     signals.set_child(None);
     // The streams end when the child and any background process holding them exit.
-    let _ = out.await;
-    let _ = err.await;
+    tokio::task::spawn_blocking(move || {
+        let _ = out.join();
+        let _ = err.join();
+    })
+    .await?;
     Ok(status?)
 }
 
-/// Copies a child's stream through a redacting writer, flushing after every read so output is
-/// live. If our own output is closed, stop reading: the child then gets SIGPIPE as it would in
-/// a shell pipeline.
-async fn pump(
-    mut from: impl AsyncRead + Unpin,
-    mut to: AsyncRedactWriter<impl AsyncWrite + Unpin>,
-) {
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        if to.write_all(&buffer[..n]).await.is_err() || to.flush().await.is_err() {
-            return;
+/// Copies a child's stream through a redacting writer on its own thread, with plain blocking
+/// reads and writes of up to 1 MiB (tokio's stdout would copy every write through its blocking
+/// pool), flushing after every read so output is live. If our own output is closed, stop reading:
+/// the child then gets SIGPIPE as it would in a shell pipeline.
+fn pump(from: OwnedFd, to: OwnedFd, redactor: &Redactor) -> std::thread::JoinHandle<()> {
+    let redactor = redactor.clone();
+    std::thread::spawn(move || {
+        // A larger pipe means fewer wake-ups for a child that writes a lot; best effort.
+        let _ = nix::fcntl::fcntl(&from, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+        let mut from = std::fs::File::from(from);
+        let mut to = RedactWriter::new(&redactor, std::fs::File::from(to));
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let n = match from.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            if to.write_all(&buffer[..n]).is_err() || to.flush().is_err() {
+                return;
+            }
         }
-    }
-    let _ = to.shutdown().await;
+        let _ = to.finish();
+    })
 }
 
 /// Forwards SIGINT, SIGTERM and SIGHUP sent to sigil to the running child, and remembers that
