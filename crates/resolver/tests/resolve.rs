@@ -19,6 +19,24 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// Parses `config` and resolves the step at `pointer` with the default policy.
+fn resolve_at(
+    config: &str,
+    pointer: &str,
+    context: &RunContext,
+    source: &impl SecretSource,
+) -> sigil_resolver::ResolvedStep {
+    let parsed = parse(config, &ParseOptions::default());
+    block_on(resolve_step(
+        &parsed.documents[0],
+        pointer,
+        context,
+        source,
+        &Policy::default(),
+    ))
+    .unwrap()
+}
+
 /// A source entry: scope, owner, environment, name, value.
 type Entry<'a> = (Scope, Option<&'a str>, Option<&'a str>, &'a str, &'a str);
 
@@ -291,15 +309,7 @@ fn shell_fields_bind_variables_instead_of_splicing() {
         (Workspace, None, None, "k", "$(touch x)"),
         (Workspace, None, None, "other", "o"),
     ];
-    let parsed = parse(config, &ParseOptions::default());
-    let step = block_on(resolve_step(
-        &parsed.documents[0],
-        "/steps/0",
-        &context(),
-        &source(entries),
-        &Policy::default(),
-    ))
-    .unwrap();
+    let step = resolve_at(config, "/steps/0", &context(), &source(entries));
     assert_eq!(
         step.field("run").unwrap().expose_secret(),
         "echo \"${SIGIL_K}\" \"${SIGIL_K}\" \"${SIGIL_K_WORKSPACE}\"\ncat <<EOF\n${SIGIL_OTHER}\nEOF\n"
@@ -409,15 +419,7 @@ fn a_step_reveals_only_its_own_values_in_one_batched_call() {
         ]),
         calls: Mutex::default(),
     };
-    let parsed = parse(config, &ParseOptions::default());
-    let step = block_on(resolve_step(
-        &parsed.documents[0],
-        "/steps/0",
-        &context(),
-        &recording,
-        &Policy::default(),
-    ))
-    .unwrap();
+    let step = resolve_at(config, "/steps/0", &context(), &recording);
     assert_eq!(
         step.secrets
             .iter()
@@ -546,15 +548,7 @@ fn check_injection(value: &str) {
         (Workspace, None, None, "k", value),
         (Workspace, None, None, "other", "SECOND-ORDER"),
     ];
-    let parsed = parse(config, &ParseOptions::default());
-    let step = block_on(resolve_step(
-        &parsed.documents[0],
-        "",
-        &context(),
-        &source(entries),
-        &Policy::default(),
-    ))
-    .unwrap();
+    let step = resolve_at(config, "", &context(), &source(entries));
 
     let expected = serde_json::json!({
         "a": value, "b": format!("x {value} y"), "c": [value, "plain"], "d": {"e": value}, "n": 3, "f": "no",
