@@ -159,6 +159,21 @@ impl<'s> Context<'s> {
         let NodeKind::Scalar(scalar) = &value.kind else {
             return;
         };
+        self.check_named_credential_scalar(key, scalar, &value.span, pointer, document);
+    }
+
+    /// [`Self::check_named_credential`] for a scalar value that is not (yet) in a node.
+    pub(crate) fn check_named_credential_scalar(
+        &mut self,
+        key: &str,
+        scalar: &Scalar,
+        span: &Span,
+        pointer: &str,
+        document: usize,
+    ) {
+        if !self.options.credential_check {
+            return;
+        }
         // The value test fails fast (length, then alphabet) for almost every value: run it first.
         if !credential::looks_random(scalar.text())
             || scalar.has_references()
@@ -169,7 +184,7 @@ impl<'s> Context<'s> {
         if self
             .prefixed
             .iter()
-            .any(|(range, _)| contains(&value.span.byte_range, range))
+            .any(|(range, _)| contains(&span.byte_range, range))
         {
             return; // already reported by its prefix
         }
@@ -177,7 +192,7 @@ impl<'s> Context<'s> {
             Diagnostic::new(
                 Code::HardcodedCredential,
                 format!("`{key}` holds a literal that looks like a credential"),
-                value.span.clone(),
+                span.clone(),
             )
             .with_pointer(pointer)
             .with_document(document)

@@ -46,6 +46,9 @@ pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str, tree: bool) -> Ve
             parser: Parser::new_from_str(&patched),
             anchors: HashMap::new(),
             path: String::new(),
+            entry_stack: Vec::new(),
+            item_stack: Vec::new(),
+            key_stack: Vec::new(),
             tree,
             keep_depth: 0,
             document: 0,
@@ -156,6 +159,13 @@ struct Reader<'c, 's, 'p> {
     /// on the way up, so a pointer string is made only for what needs one (a reference, a
     /// diagnostic).
     path: String,
+    /// The entries, items and keys of the mappings and sequences being read, innermost last:
+    /// each collection pushes on top and takes its own off at its end, so a collection's
+    /// `Vec` is allocated once, at its exact size, and never grows.
+    entry_stack: Vec<Entry>,
+    item_stack: Vec<Node>,
+    /// Without the tree, a mapping keeps only its keys (for duplicates), here.
+    key_stack: Vec<Key>,
     /// Whether the caller wants the document tree (see [`read`]).
     tree: bool,
     /// How many anchored nodes or merge-key values are being read: their content is kept even
@@ -256,18 +266,7 @@ impl<'p> Reader<'_, '_, 'p> {
         }
         let (node, anchor) = match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let node_span = self.span_of(start, span);
-                let end = node_span.byte_range.end;
-                let style = convert_style(style);
-                let source = self.source;
-                let scalar = self.ctx.value_scalar(
-                    value.into_owned(),
-                    style,
-                    &node_span,
-                    &self.path,
-                    self.document,
-                    |text| raw_map(source, start, end, style, text),
-                );
+                let (scalar, node_span) = self.scalar(value.into_owned(), style, start, span);
                 (
                     Node {
                         kind: NodeKind::Scalar(scalar),
@@ -280,7 +279,7 @@ impl<'p> Reader<'_, '_, 'p> {
             Event::SequenceStart(anchor, tag) => {
                 self.keep_depth += usize::from(anchor > 0);
                 let keep = self.keeping();
-                let mut items = Vec::new();
+                let base = self.item_stack.len();
                 let mut index = 0;
                 let mut end = self.offset(span.end);
                 loop {
@@ -293,15 +292,24 @@ impl<'p> Reader<'_, '_, 'p> {
                     }
                     let len = self.path.len();
                     push_index_token(&mut self.path, index);
-                    let item = self.node(event, span, depth + 1);
-                    self.path.truncate(len);
-                    let item = item?;
-                    end = end.max(item.span.byte_range.end);
-                    index += 1;
                     if keep {
-                        items.push(item);
+                        let item = self.node(event, span, depth + 1);
+                        self.path.truncate(len);
+                        let item = item?;
+                        end = end.max(item.span.byte_range.end);
+                        self.item_stack.push(item);
+                    } else {
+                        let item_end = self.check_value(event, span, depth + 1, None);
+                        self.path.truncate(len);
+                        end = end.max(item_end?);
                     }
+                    index += 1;
                 }
+                let items = if keep {
+                    self.item_stack.split_off(base)
+                } else {
+                    Vec::new()
+                };
                 self.keep_depth -= usize::from(anchor > 0);
                 let node_span = self.ctx.span(start..end);
                 (
@@ -348,6 +356,62 @@ impl<'p> Reader<'_, '_, 'p> {
         Ok(node)
     }
 
+    /// A value scalar that starts at byte `start`, scanned and checked, with its span.
+    fn scalar(
+        &mut self,
+        text: String,
+        style: YamlStyle,
+        start: usize,
+        span: YamlSpan,
+    ) -> (crate::Scalar, crate::Span) {
+        let node_span = self.span_of(start, span);
+        let end = node_span.byte_range.end;
+        let style = convert_style(style);
+        let source = self.source;
+        let scalar =
+            self.ctx
+                .value_scalar(text, style, &node_span, &self.path, self.document, |text| {
+                    raw_map(source, start, end, style, text)
+                });
+        (scalar, node_span)
+    }
+
+    /// Without the tree: checks the node that starts with `event` (the value of `key`, if it is
+    /// a mapping value) and returns the byte offset where it ends. A plain value scalar is
+    /// checked without being made a node.
+    fn check_value(
+        &mut self,
+        event: Event<'p>,
+        span: YamlSpan,
+        depth: usize,
+        key: Option<&str>,
+    ) -> Result<usize, Stop> {
+        match event {
+            Event::Scalar(value, style, 0, _) if depth <= MAX_DEPTH => {
+                let start = self.offset(span.start);
+                let (scalar, span) = self.scalar(value.into_owned(), style, start, span);
+                if let Some(key) = key {
+                    self.ctx.check_named_credential_scalar(
+                        key,
+                        &scalar,
+                        &span,
+                        &self.path,
+                        self.document,
+                    );
+                }
+                Ok(span.byte_range.end)
+            }
+            event => {
+                let value = self.node(event, span, depth);
+                if let (Some(key), Ok(value)) = (key, &value) {
+                    self.ctx
+                        .check_named_credential(key, value, &self.path, self.document);
+                }
+                Ok(value?.span.byte_range.end)
+            }
+        }
+    }
+
     /// Reads the entries of a mapping (whose pointer is `self.path`) up to its end; returns them
     /// (merge keys applied) and the byte offset where the mapping ends.
     fn mapping(
@@ -356,10 +420,13 @@ impl<'p> Reader<'_, '_, 'p> {
         mut end: usize,
         depth: usize,
     ) -> Result<(Vec<Entry>, usize), Stop> {
-        // Written entries in order; merge sources with the number of written entries before them.
-        let mut entries: Vec<Entry> = Vec::new();
-        // Without the tree, only the keys (for duplicates).
-        let mut keys: Vec<Key> = Vec::new();
+        // Written entries in order (on `entry_stack` above `base`; without the tree, only the keys,
+        // on `key_stack`); merge sources with the number of written entries before them.
+        let base = if self.keeping() {
+            self.entry_stack.len()
+        } else {
+            self.key_stack.len()
+        };
         // Each merge source with the length of the pointer its nodes had.
         let mut merges: Vec<(usize, Vec<(Node, usize)>)> = Vec::new();
         let pointer_len = self.path.len();
@@ -412,8 +479,13 @@ impl<'p> Reader<'_, '_, 'p> {
                         Vec::new()
                     }
                 };
-                merges.push((entries.len(), sources));
-            } else {
+                let written = if keep {
+                    self.entry_stack.len()
+                } else {
+                    self.key_stack.len()
+                };
+                merges.push((written - base, sources));
+            } else if keep {
                 push_pointer_token(&mut self.path, &key.text);
                 let value = self.node(event, span, depth + 1);
                 if let Ok(value) = &value {
@@ -423,24 +495,30 @@ impl<'p> Reader<'_, '_, 'p> {
                 self.path.truncate(pointer_len);
                 let value = value?;
                 end = end.max(value.span.byte_range.end);
-                if keep {
-                    entries.push(Entry {
-                        key,
-                        value,
-                        merged: false,
-                    });
-                } else {
-                    // Only the key is needed (for duplicates): the value is freed now.
-                    keys.push(key);
-                }
+                self.entry_stack.push(Entry {
+                    key,
+                    value,
+                    merged: false,
+                });
+            } else {
+                push_pointer_token(&mut self.path, &key.text);
+                let value_end = self.check_value(event, span, depth + 1, Some(&key.text));
+                self.path.truncate(pointer_len);
+                end = end.max(value_end?);
+                // Only the key is needed (for duplicates): the value is already freed.
+                self.key_stack.push(key);
             }
         }
         let _ = start;
         if !keep {
-            self.report_duplicates(&keys, |key| key);
+            let keys = std::mem::take(&mut self.key_stack);
+            self.report_duplicates(&keys[base..], |key| key);
+            self.key_stack = keys;
+            self.key_stack.truncate(base);
             // Merged entries bring no diagnostics: only the tree needs them.
             return Ok((Vec::new(), end));
         }
+        let entries = self.entry_stack.split_off(base);
         self.report_duplicates(&entries, |entry| &entry.key);
         if merges.is_empty() {
             return Ok((entries, end));
