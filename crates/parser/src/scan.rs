@@ -89,9 +89,15 @@ pub(crate) fn might_contain(text: &str, dialect: Dialect) -> bool {
         Dialect::Braces => ("{{", b'{'),
         _ => ("<<", b'<'),
     };
-    // Most values hold neither byte: one SIMD pass rejects them.
-    memchr::memchr2(byte, b'$', text.as_bytes()).is_some()
-        && (text.contains(open) || text.contains(HANDLE_PREFIX))
+    // Most values hold neither byte: one SIMD pass rejects them (a short text, most keys and
+    // many values, is faster to test byte by byte than to set up the SIMD search for).
+    let bytes = text.as_bytes();
+    let candidate = if bytes.len() < 32 {
+        bytes.iter().any(|&b| b == byte || b == b'$')
+    } else {
+        memchr::memchr2(byte, b'$', bytes).is_some()
+    };
+    candidate && (text.contains(open) || text.contains(HANDLE_PREFIX))
 }
 
 /// Scans decoded scalar text for references.

@@ -616,8 +616,20 @@ pub(crate) fn index_pointer(parent: &str, index: usize) -> String {
 
 /// Appends the token of a sequence index to a pointer.
 pub(crate) fn push_index_token(pointer: &mut String, index: usize) {
-    use std::fmt::Write as _;
-    let _ = write!(pointer, "/{index}");
+    // By hand rather than with `write!`: this runs for every sequence item.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = index;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    pointer.push('/');
+    pointer.extend(digits[at..].iter().map(|&digit| char::from(digit)));
 }
 
 fn pointer_tokens(pointer: &str) -> Option<impl Iterator<Item = String> + '_> {
@@ -682,6 +694,15 @@ mod tests {
         assert_eq!(pointer, expected);
         let parsed: Vec<String> = pointer_tokens(&pointer).unwrap().collect();
         assert_eq!(parsed, tokens);
+    }
+
+    #[test]
+    fn index_tokens() {
+        for index in [0, 7, 10, 99, 100, 12345, usize::MAX] {
+            let mut pointer = String::from("/steps");
+            push_index_token(&mut pointer, index);
+            assert_eq!(pointer, format!("/steps/{index}"));
+        }
     }
 
     #[test]

@@ -201,23 +201,27 @@ impl<'p> Reader<'_, '_, 'p> {
         }
     }
 
+    #[inline]
     fn next(&mut self) -> Result<(Event<'p>, YamlSpan), Stop> {
         match self.parser.next_event() {
             Some(Ok(event)) => Ok(event),
-            Some(Err(error)) => {
-                let offset = self.offset(*error.marker());
-                let document = Some(self.document);
-                self.last_error = Some((
-                    error.marker().line(),
-                    error.marker().col(),
-                    error.info().to_owned(),
-                ));
-                self.ctx
-                    .syntax_error(offset, error.info().to_owned(), document);
-                Err(Stop)
-            }
+            Some(Err(error)) => Err(self.scan_error(&error)),
             None => Err(Stop),
         }
+    }
+
+    #[cold]
+    fn scan_error(&mut self, error: &saphyr_parser::ScanError) -> Stop {
+        let offset = self.offset(*error.marker());
+        let document = Some(self.document);
+        self.last_error = Some((
+            error.marker().line(),
+            error.marker().col(),
+            error.info().to_owned(),
+        ));
+        self.ctx
+            .syntax_error(offset, error.info().to_owned(), document);
+        Stop
     }
 
     fn offset(&self, marker: saphyr_parser::Marker) -> usize {
@@ -264,17 +268,19 @@ impl<'p> Reader<'_, '_, 'p> {
         if depth > MAX_DEPTH {
             return Err(self.error(start, "nesting deeper than 256 levels"));
         }
-        let (node, anchor) = match event {
+        // Each kind builds its node where it is returned: a node is large, and moving it costs.
+        match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let (scalar, node_span) = self.scalar(value.into_owned(), style, start, span);
-                (
-                    Node {
-                        kind: NodeKind::Scalar(scalar),
-                        span: node_span,
-                        tag: tag_text(tag.as_deref()),
-                    },
-                    anchor,
-                )
+                let node = Node {
+                    kind: NodeKind::Scalar(scalar),
+                    span: node_span,
+                    tag: tag_text(tag.as_deref()),
+                };
+                if anchor > 0 {
+                    self.remember(anchor, &node);
+                }
+                Ok(node)
             }
             Event::SequenceStart(anchor, tag) => {
                 self.keep_depth += usize::from(anchor > 0);
@@ -311,29 +317,29 @@ impl<'p> Reader<'_, '_, 'p> {
                     Vec::new()
                 };
                 self.keep_depth -= usize::from(anchor > 0);
-                let node_span = self.ctx.span(start..end);
-                (
-                    Node {
-                        kind: NodeKind::Sequence(items),
-                        span: node_span,
-                        tag: tag_text(tag.as_deref()),
-                    },
-                    anchor,
-                )
+                let node = Node {
+                    kind: NodeKind::Sequence(items),
+                    span: self.ctx.span(start..end),
+                    tag: tag_text(tag.as_deref()),
+                };
+                if anchor > 0 {
+                    self.remember(anchor, &node);
+                }
+                Ok(node)
             }
             Event::MappingStart(anchor, tag) => {
                 self.keep_depth += usize::from(anchor > 0);
                 let (entries, end) = self.mapping(start, self.offset(span.end), depth)?;
                 self.keep_depth -= usize::from(anchor > 0);
-                let node_span = self.ctx.span(start..end);
-                (
-                    Node {
-                        kind: NodeKind::Mapping(entries),
-                        span: node_span,
-                        tag: tag_text(tag.as_deref()),
-                    },
-                    anchor,
-                )
+                let node = Node {
+                    kind: NodeKind::Mapping(entries),
+                    span: self.ctx.span(start..end),
+                    tag: tag_text(tag.as_deref()),
+                };
+                if anchor > 0 {
+                    self.remember(anchor, &node);
+                }
+                Ok(node)
             }
             Event::Alias(id) => {
                 let Some((anchored, anchored_len)) = self.anchors.get(&id) else {
@@ -346,17 +352,19 @@ impl<'p> Reader<'_, '_, 'p> {
                 self.budget -= size;
                 let mut copy = anchored.clone();
                 copy.repoint(*anchored_len, &self.path);
-                return Ok(copy);
+                Ok(copy)
             }
-            _ => return Err(self.error(start, "unexpected event in a node")),
-        };
-        if anchor > 0 {
-            self.anchors.insert(anchor, (node.clone(), self.path.len()));
+            _ => Err(self.error(start, "unexpected event in a node")),
         }
-        Ok(node)
+    }
+
+    /// Keeps a copy of an anchored node for its aliases, with the length of its pointer.
+    fn remember(&mut self, anchor: usize, node: &Node) {
+        self.anchors.insert(anchor, (node.clone(), self.path.len()));
     }
 
     /// A value scalar that starts at byte `start`, scanned and checked, with its span.
+    #[inline]
     fn scalar(
         &mut self,
         text: String,
