@@ -61,7 +61,7 @@ pub use crate::{
         SecretName, SecretValue, SetOptions, Timestamp, VersionInfo, parse_duration,
     },
     sql::{PostgresUrl, StoreLocation},
-    store::{KeySource, Store},
+    store::{KeySource, ReadAuditSync, Store},
 };
 
 /// The README's examples, compiled and run as doctests.

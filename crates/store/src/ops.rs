@@ -227,28 +227,43 @@ impl<'a> NewAudit<'a> {
     }
 }
 
-/// The canonical form that a record's hash covers: every field, in order, plus the previous hash.
+/// The canonical form that a record's hash covers: every field, in order, plus the previous hash,
+/// as a JSON array: `["sigil-audit-v1", seq, at, actor, ..., detail, "<prev hash hex>"]`.
 fn canonical(record: &AuditRecord, prev_hash: &[u8]) -> Vec<u8> {
-    let value = serde_json::json!([
-        "sigil-audit-v1",
-        record.seq,
-        record.at.0,
-        record.actor,
-        record.action,
-        record.workspace,
-        record.scope,
-        record.name,
-        record.environment,
-        record.version,
-        record.pipeline,
-        record.run,
-        record.step,
-        record.source,
-        record.outcome,
-        record.detail,
-        crypto::hex(prev_hash),
-    ]);
-    serde_json::to_vec(&value).expect("a JSON value serializes")
+    serde_json::to_vec(&CanonicalAudit(record, &crypto::hex(prev_hash)))
+        .expect("a JSON array of strings and numbers serializes")
+}
+
+/// Serializes the canonical array from borrowed fields (one buffer, no intermediate values).
+struct CanonicalAudit<'a>(&'a AuditRecord, &'a str);
+
+impl serde::Serialize for CanonicalAudit<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple as _;
+        let CanonicalAudit(r, prev_hex) = self;
+        let mut array = serializer.serialize_tuple(17)?;
+        array.serialize_element("sigil-audit-v1")?;
+        array.serialize_element(&r.seq)?;
+        array.serialize_element(&r.at.0)?;
+        array.serialize_element(&r.actor)?;
+        array.serialize_element(&r.action)?;
+        array.serialize_element(&r.workspace)?;
+        array.serialize_element(&r.scope)?;
+        array.serialize_element(&r.name)?;
+        array.serialize_element(&r.environment)?;
+        array.serialize_element(&r.version)?;
+        array.serialize_element(&r.pipeline)?;
+        array.serialize_element(&r.run)?;
+        array.serialize_element(&r.step)?;
+        array.serialize_element(&r.source)?;
+        array.serialize_element(&r.outcome)?;
+        array.serialize_element(&r.detail)?;
+        array.serialize_element(prev_hex)?;
+        array.end()
+    }
 }
 
 /// The last record's sequence number and hash, kept in the store so that deleting records at the
@@ -515,18 +530,18 @@ async fn find_live(tx: &mut impl Tx, key: &SecretKey) -> Result<SecretMeta> {
 /// The associated data of one version: binds the ciphertext to its store, secret, scope,
 /// environment and version.
 pub(crate) fn binding(store_id: &str, secret_id: i64, key: &SecretKey, version: i64) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!([
+    serde_json::to_vec(&(
         "sigil/v1",
         store_id,
         secret_id,
-        key.workspace,
+        &key.workspace,
         key.scope.kind().as_str(),
         key.scope.owner(),
         key.name.as_str(),
         key.environment.as_stored(),
         version,
-    ]))
-    .expect("a JSON value serializes")
+    ))
+    .expect("a JSON array of strings and numbers serializes")
 }
 
 async fn load_value(
@@ -885,8 +900,8 @@ pub(crate) async fn candidates(
     }
     let placeholders = vec!["?"; names.len()].join(", ");
     let sql = format!(
-        "SELECT {SECRET_COLS} FROM secrets WHERE workspace = ? AND deleted_at IS NULL \
-         AND name IN ({placeholders}) \
+        "SELECT id, scope, owner, name, environment, current_version, expires_at \
+         FROM secrets WHERE workspace = ? AND deleted_at IS NULL AND name IN ({placeholders}) \
          AND (scope = 'workspace' OR (scope = 'pipeline' AND owner = ?) \
               OR (scope = 'personal' AND owner = ?)) \
          AND (environment = '' OR environment = ?)"
@@ -898,21 +913,34 @@ pub(crate) async fn candidates(
     params.push(Val::T(ctx.user.clone()));
     params.push(Val::T(Some(ctx.environment.clone().unwrap_or_default())));
     let rows = tx.query(&sql, &params).await?;
+    // Which queries ask for each name (a name may be asked for in several scopes).
+    let mut asked: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::with_capacity(names.len());
+    for (i, query) in names.iter().enumerate() {
+        asked.entry(query.name.as_str()).or_default().push(i);
+    }
     let mut out = vec![Vec::new(); names.len()];
     for row in &rows {
-        let meta = meta_from_row(row)?;
-        for (slot, query) in out.iter_mut().zip(names) {
-            if query.name == meta.key.name
-                && query
-                    .scope
-                    .is_none_or(|scope| scope == meta.key.scope.kind())
-            {
-                slot.push(Candidate {
-                    secret_id: meta.id,
-                    key: meta.key.clone(),
-                    version: meta.version,
-                    expires_at: meta.expires_at,
-                });
+        // Only what precedence needs: no description or metadata to decode per candidate.
+        let name = row.text(3)?;
+        let Some(queries) = asked.get(name.as_str()) else {
+            continue;
+        };
+        let kind = ScopeKind::parse(&row.text(1)?)?;
+        let candidate = Candidate {
+            secret_id: row.i64(0)?,
+            key: SecretKey {
+                workspace: ctx.workspace.clone(),
+                scope: Scope::from_parts(kind, Some(&row.text(2)?))?,
+                name: SecretName::new(&name)?,
+                environment: Environment::new(Some(&row.text(4)?)),
+            },
+            version: row.i64(5)?,
+            expires_at: row.opt_i64(6)?.map(Timestamp),
+        };
+        for &i in queries {
+            if names[i].scope.is_none_or(|scope| scope == kind) {
+                out[i].push(candidate.clone());
             }
         }
     }
@@ -932,17 +960,21 @@ pub(crate) async fn reveal_batch(
     if picks.is_empty() {
         return Ok(Vec::new());
     }
-    let condition = vec!["(v.secret_id = ? AND v.version = ?)"; picks.len()].join(" OR ");
+    // The picks as a table joined to the versions: a chain of `(id = ? AND version = ?) OR ...`
+    // costs SQLite quadratic planning time and is planned again whenever the values change.
+    let picked = vec!["(CAST(? AS BIGINT), CAST(? AS BIGINT))"; picks.len()].join(", ");
     let sql = format!(
-        "SELECT v.secret_id, v.version, v.wrapped_key, v.ciphertext, s.deleted_at, s.expires_at \
-         FROM versions v JOIN secrets s ON s.id = v.secret_id \
-         WHERE s.workspace = ? AND ({condition})"
+        "WITH picked (secret_id, version) AS (VALUES {picked}) \
+         SELECT v.secret_id, v.version, v.wrapped_key, v.ciphertext, s.deleted_at, s.expires_at \
+         FROM picked p JOIN versions v ON v.secret_id = p.secret_id AND v.version = p.version \
+         JOIN secrets s ON s.id = v.secret_id WHERE s.workspace = ?"
     );
-    let mut params: Vec<Val> = vec![ctx.workspace.as_str().into()];
+    let mut params: Vec<Val> = Vec::with_capacity(picks.len() * 2 + 1);
     for pick in picks {
         params.push(pick.secret_id.into());
         params.push(pick.version.into());
     }
+    params.push(ctx.workspace.as_str().into());
     let rows = tx.query(&sql, &params).await?;
     let now = Timestamp::now();
     let access = Access {
@@ -1347,4 +1379,90 @@ pub(crate) async fn load(tx: &mut impl Tx, dump: &Dump) -> Result<()> {
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(optional: bool) -> AuditRecord {
+        let some = |text: &str| optional.then(|| text.to_owned());
+        AuditRecord {
+            seq: 42,
+            at: Timestamp(1_764_000_000_123_456),
+            actor: "alice \"the admin\"".into(),
+            action: "access".into(),
+            workspace: some("default"),
+            scope: some("pipeline:deploy"),
+            name: some("db_password"),
+            environment: some("production"),
+            version: optional.then_some(7),
+            pipeline: some("deploy"),
+            run: some("run-1"),
+            step: some("/steps/0/run"),
+            source: some("10.0.0.1"),
+            outcome: "ok".into(),
+            detail: some("line\nbreak, tab\t, é, \u{1}"),
+        }
+    }
+
+    /// The hashed bytes are a stored format: every existing chain depends on them. They must
+    /// stay exactly what the first version produced (a `serde_json::json!` array).
+    #[test]
+    fn canonical_audit_form_is_stable() {
+        let prev: Vec<u8> = (0..32).collect();
+        for optional in [true, false] {
+            let r = record(optional);
+            let expected = serde_json::to_vec(&serde_json::json!([
+                "sigil-audit-v1",
+                r.seq,
+                r.at.0,
+                r.actor,
+                r.action,
+                r.workspace,
+                r.scope,
+                r.name,
+                r.environment,
+                r.version,
+                r.pipeline,
+                r.run,
+                r.step,
+                r.source,
+                r.outcome,
+                r.detail,
+                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            ]))
+            .unwrap();
+            assert_eq!(
+                String::from_utf8(canonical(&r, &prev)).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+    }
+
+    /// The associated data of every ciphertext: a stored format too.
+    #[test]
+    fn binding_form_is_stable() {
+        let key = SecretKey::new("default", SecretName::new("api_token").unwrap())
+            .scope(Scope::Pipeline("deploy".into()))
+            .environment(Environment::new(Some("production")));
+        let expected = serde_json::to_vec(&serde_json::json!([
+            "sigil/v1",
+            "store-1",
+            9,
+            key.workspace,
+            key.scope.kind().as_str(),
+            key.scope.owner(),
+            key.name.as_str(),
+            key.environment.as_stored(),
+            3,
+        ]))
+        .unwrap();
+        let bytes = binding("store-1", 9, &key, 3);
+        assert_eq!(bytes, expected);
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            r#"["sigil/v1","store-1",9,"default","pipeline","deploy","api_token","production",3]"#
+        );
+    }
 }

@@ -8,8 +8,8 @@ use std::future::Future;
 use secrecy::{ExposeSecret, SecretString};
 use sigil_store::{
     Access, Actor, AuditQuery, Candidate, Environment, ErrorKind, KeySource, ListFilter, MasterKey,
-    NameQuery, RunContext, Scope, ScopeKind, SecretKey, SecretName, SetOptions, Store,
-    StoreLocation,
+    NameQuery, ReadAuditSync, RunContext, Scope, ScopeKind, SecretKey, SecretName, SetOptions,
+    Store, StoreLocation,
 };
 
 /// Where a test's store lives, and how to tamper with it directly.
@@ -180,6 +180,7 @@ conformance!(
     concurrent_if_version,
     backup_restore,
     wrong_key,
+    read_audit_sync_modes,
 );
 
 const W: &str = "default";
@@ -894,4 +895,75 @@ async fn wrong_key(site: Site) {
     .await
     .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::StoreExists { .. }), "{err}");
+}
+
+/// Under either [`ReadAuditSync`], every value read (single, batched, handle) is audited in the
+/// database before the value is returned: a second connection sees the records at once, and the
+/// chain stays whole across reads and synced writes interleaved.
+async fn read_audit_sync_modes(site: Site) {
+    let (store, master) = create(&site).await;
+    assert_eq!(store.read_audit_sync(), ReadAuditSync::Deferred);
+    let k = key("db_password");
+    store
+        .set(&actor(), &k, &val("v1"), &SetOptions::default())
+        .await
+        .unwrap();
+    let mut store = Some(store);
+    for (round, sync) in [ReadAuditSync::Deferred, ReadAuditSync::Full]
+        .into_iter()
+        .enumerate()
+    {
+        let current = store.take().unwrap().with_read_audit_sync(sync);
+        assert_eq!(reveal(&current, &k).await, "v1");
+        let ctx = RunContext {
+            workspace: W.into(),
+            run: Some(format!("run-{round}")),
+            actor: actor(),
+            ..RunContext::default()
+        };
+        let query = NameQuery {
+            name: name("db_password"),
+            scope: None,
+        };
+        let found = current.candidates(&ctx, &[query]).await.unwrap();
+        let picks = [Candidate::pick(&found[0]).unwrap().clone()];
+        let values = current.reveal_batch(&ctx, None, &picks).await.unwrap();
+        assert_eq!(values[0].expose_secret(), "v1");
+        let (handle, _) = current.issue_handle(&actor(), &k, None).await.unwrap();
+        current
+            .redeem_handle(&actor(), W, &handle, &Access::default())
+            .await
+            .unwrap();
+        // A synced write after the reads.
+        current
+            .set(&actor(), &key("other"), &val("x"), &SetOptions::default())
+            .await
+            .unwrap();
+        // Another connection sees every record of this round.
+        let observer = Store::open(&site.location, KeySource::Key(master.clone()))
+            .await
+            .unwrap();
+        let access = observer
+            .audit(&AuditQuery {
+                action: Some("access".into()),
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(access.len(), 2 * (round + 1), "{sync:?}");
+        assert_eq!(
+            access.last().unwrap().run.as_deref(),
+            Some(format!("run-{round}").as_str())
+        );
+        let redeemed = observer
+            .audit(&AuditQuery {
+                action: Some("handle.redeem".into()),
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(redeemed.len(), round + 1, "{sync:?}");
+        assert!(observer.verify_audit().await.unwrap().first_bad.is_none());
+        store = Some(current);
+    }
 }

@@ -15,7 +15,8 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use sigil_store::{
-    Actor, AuditQuery, ErrorKind, KeySource, MasterKey, Store, StoreLocation, Timestamp,
+    Actor, AuditQuery, ErrorKind, KeySource, MasterKey, ReadAuditSync, Store, StoreLocation,
+    Timestamp,
 };
 
 use crate::exit::Exit;
@@ -36,6 +37,35 @@ pub struct StoreOptions {
         global = true
     )]
     pub workspace: String,
+    /// How the audit record of a value read reaches the disk: `deferred` commits it before the
+    /// value is returned without waiting for its own fsync (power loss can lose the last
+    /// ones); `full` waits for the fsync, as writes always do.
+    #[arg(
+        long,
+        env = "SIGIL_READ_AUDIT_SYNC",
+        value_enum,
+        default_value_t = ReadAuditSyncArg::Deferred,
+        global = true
+    )]
+    pub read_audit_sync: ReadAuditSyncArg,
+}
+
+/// [`ReadAuditSync`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadAuditSyncArg {
+    /// Commit before returning the value; the fsync comes with the next write or checkpoint.
+    Deferred,
+    /// Wait for the fsync of every read's audit record.
+    Full,
+}
+
+impl From<ReadAuditSyncArg> for ReadAuditSync {
+    fn from(arg: ReadAuditSyncArg) -> ReadAuditSync {
+        match arg {
+            ReadAuditSyncArg::Deferred => ReadAuditSync::Deferred,
+            ReadAuditSyncArg::Full => ReadAuditSync::Full,
+        }
+    }
 }
 
 /// Output formats for people and scripts.
@@ -94,6 +124,11 @@ impl StoreOptions {
     /// When the key file does not open the store but a `master.key.next` left by an interrupted
     /// `sigil key rotate` does, that key is moved into place and used.
     pub async fn open(&self) -> Result<Store> {
+        let store = self.open_with_key().await?;
+        Ok(store.with_read_audit_sync(self.read_audit_sync.into()))
+    }
+
+    async fn open_with_key(&self) -> Result<Store> {
         let location = self.location()?;
         if let Some(key) = Self::env_key()? {
             return Ok(Store::open(&location, key).await?);
@@ -140,7 +175,8 @@ impl StoreOptions {
         if Store::exists(&location).await? {
             return self.open().await;
         }
-        init_store(self).await
+        let store = init_store(self).await?;
+        Ok(store.with_read_audit_sync(self.read_audit_sync.into()))
     }
 }
 
