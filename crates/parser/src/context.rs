@@ -13,6 +13,31 @@ use crate::{
 /// per decoded byte, the raw range relative to that base.
 pub(crate) type RawMap = (usize, Vec<(u32, u32)>);
 
+/// The JSON pointer of the value being read, written out only when something needs it (a
+/// reference, a diagnostic): the YAML reader's pointer is a chain of tokens on its stack, and
+/// most values need none.
+pub(crate) trait Pointer {
+    /// Appends the pointer to `out`.
+    fn write_to(&self, out: &mut String);
+
+    /// The pointer as a string.
+    fn text(&self) -> String {
+        let mut out = String::new();
+        self.write_to(&mut out);
+        out
+    }
+}
+
+impl Pointer for str {
+    fn write_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+
+    fn text(&self) -> String {
+        self.to_owned()
+    }
+}
+
 pub(crate) struct Context<'s> {
     pub index: LineIndex<'s>,
     pub options: &'s ParseOptions,
@@ -58,7 +83,7 @@ impl<'s> Context<'s> {
         text: String,
         style: ScalarStyle,
         span: &Span,
-        pointer: &str,
+        pointer: &(impl Pointer + ?Sized),
         document: usize,
         raw_map: impl FnOnce(&str) -> Option<RawMap>,
     ) -> Scalar {
@@ -72,6 +97,8 @@ impl<'s> Context<'s> {
         if found.is_empty() {
             return Scalar::text_only(text, style);
         }
+        let pointer = pointer.text();
+        let pointer = pointer.as_str();
         let map = raw_map(&text);
         let locate = |range: &Range<usize>| locate(&self.index, map.as_ref(), range, span);
         let mut segments = Vec::with_capacity(found.found.len() * 2 + 1);
@@ -112,7 +139,7 @@ impl<'s> Context<'s> {
         &mut self,
         text: &str,
         span: &Span,
-        mapping_pointer: &str,
+        mapping_pointer: &(impl Pointer + ?Sized),
         document: usize,
         raw_map: impl FnOnce(&str) -> Option<RawMap>,
     ) {
@@ -123,7 +150,7 @@ impl<'s> Context<'s> {
         if found.is_empty() {
             return;
         }
-        let mut pointer = mapping_pointer.to_owned();
+        let mut pointer = mapping_pointer.text();
         crate::push_pointer_token(&mut pointer, text);
         let pointer = pointer.as_str();
         let map = raw_map(text);
@@ -150,7 +177,7 @@ impl<'s> Context<'s> {
         &mut self,
         key: &str,
         value: &Node,
-        pointer: &str,
+        pointer: &(impl Pointer + ?Sized),
         document: usize,
     ) {
         if !self.options.credential_check {
@@ -168,7 +195,7 @@ impl<'s> Context<'s> {
         key: &str,
         scalar: &Scalar,
         span: &Span,
-        pointer: &str,
+        pointer: &(impl Pointer + ?Sized),
         document: usize,
     ) {
         if !self.options.credential_check {
@@ -194,7 +221,7 @@ impl<'s> Context<'s> {
                 format!("`{key}` holds a literal that looks like a credential"),
                 span.clone(),
             )
-            .with_pointer(pointer)
+            .with_pointer(pointer.text())
             .with_document(document)
             .with_help(
                 "store the value with `sigil secrets set NAME` and write `<<secrets.NAME>>` here",
@@ -202,7 +229,7 @@ impl<'s> Context<'s> {
         );
     }
 
-    fn check_prefixed(&mut self, span: &Span, pointer: &str, document: usize) {
+    fn check_prefixed(&mut self, span: &Span, pointer: &(impl Pointer + ?Sized), document: usize) {
         let first = self
             .prefixed
             .partition_point(|(range, _)| range.start < span.byte_range.start);
@@ -219,7 +246,7 @@ impl<'s> Context<'s> {
                     format!("literal that looks like {label}"),
                     self.index.span(range),
                 )
-                .with_pointer(pointer)
+                .with_pointer(pointer.text())
                 .with_document(document)
                 .with_help("store the value with `sigil secrets set NAME` and write `<<secrets.NAME>>` here"),
             );

@@ -232,7 +232,7 @@ impl Reader<'_, '_> {
                 self.skip_whitespace();
                 let value = self.value(&value_pointer, depth + 1)?;
                 self.ctx
-                    .check_named_credential(&key_text, &value, &value_pointer, 0);
+                    .check_named_credential(&key_text, &value, value_pointer.as_str(), 0);
                 entries.push(Entry {
                     key: Key {
                         text: key_text,

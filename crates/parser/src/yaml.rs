@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, Span as YamlSpan, StrInput, Tag};
 
 use crate::align::align;
-use crate::context::{Context, RawMap};
+use crate::context::{Context, Pointer, RawMap};
 use crate::tree::{child_pointer, push_index_token};
 use crate::{
     Code, Diagnostic, Document, Entry, Key, Node, NodeKind, ScalarStyle, push_pointer_token,
@@ -45,7 +45,6 @@ pub(crate) fn read<'s>(ctx: &mut Context<'s>, source: &'s str, tree: bool) -> Ve
             pads: &pads,
             parser: Parser::new_from_str(&patched),
             anchors: HashMap::new(),
-            path: String::new(),
             entry_stack: Vec::new(),
             item_stack: Vec::new(),
             key_stack: Vec::new(),
@@ -147,6 +146,56 @@ fn pad_lines(text: &str, pads: &[usize]) -> String {
 /// Reading stopped at a syntax error, which has been reported.
 struct Stop;
 
+/// The JSON pointer of the node being read, as a chain of tokens on the reader's stack (each
+/// link lives in the frame that reads the node): a pointer string is written out only for what
+/// needs one (a reference, a diagnostic, an anchor), never for the other values.
+#[derive(Clone, Copy)]
+struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    token: Token<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Token<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    const ROOT: Path<'static> = Path {
+        parent: None,
+        token: Token::Root,
+    };
+
+    fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            token: Token::Key(key),
+        }
+    }
+
+    fn index(&'a self, index: usize) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            token: Token::Index(index),
+        }
+    }
+}
+
+impl Pointer for Path<'_> {
+    fn write_to(&self, out: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.write_to(out);
+        }
+        match self.token {
+            Token::Root => {}
+            Token::Key(key) => push_pointer_token(out, key),
+            Token::Index(index) => push_index_token(out, index),
+        }
+    }
+}
+
 struct Reader<'c, 's, 'p> {
     ctx: &'c mut Context<'s>,
     source: &'s str,
@@ -155,10 +204,6 @@ struct Reader<'c, 's, 'p> {
     parser: Parser<'p, StrInput<'p>>,
     /// Anchored nodes, each with the length of the pointer it had.
     anchors: HashMap<usize, (Node, usize)>,
-    /// The JSON pointer of the node being read: a token is pushed on the way down and taken off
-    /// on the way up, so a pointer string is made only for what needs one (a reference, a
-    /// diagnostic).
-    path: String,
     /// The entries, items and keys of the mappings and sequences being read, innermost last:
     /// each collection pushes on top and takes its own off at its end, so a collection's
     /// `Vec` is allocated once, at its exact size, and never grows.
@@ -185,9 +230,8 @@ impl<'p> Reader<'_, '_, 'p> {
                 Event::StreamEnd => return Ok(()),
                 Event::DocumentStart(_) => {
                     self.anchors.clear();
-                    self.path.clear();
                     let (event, span) = self.next()?;
-                    let root = self.node(event, span, 0)?;
+                    let root = self.node(event, span, 0, &Path::ROOT)?;
                     documents.push(Document {
                         root,
                         index: self.document,
@@ -262,8 +306,14 @@ impl<'p> Reader<'_, '_, 'p> {
         Stop
     }
 
-    /// Reads the node that starts with `event`; its pointer is `self.path`.
-    fn node(&mut self, event: Event<'p>, span: YamlSpan, depth: usize) -> Result<Node, Stop> {
+    /// Reads the node that starts with `event`, whose pointer is `path`.
+    fn node(
+        &mut self,
+        event: Event<'p>,
+        span: YamlSpan,
+        depth: usize,
+        path: &Path<'_>,
+    ) -> Result<Node, Stop> {
         let start = self.offset(span.start);
         if depth > MAX_DEPTH {
             return Err(self.error(start, "nesting deeper than 256 levels"));
@@ -271,14 +321,14 @@ impl<'p> Reader<'_, '_, 'p> {
         // Each kind builds its node where it is returned: a node is large, and moving it costs.
         match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let (scalar, node_span) = self.scalar(value.into_owned(), style, start, span);
+                let (scalar, node_span) = self.scalar(value.into_owned(), style, start, span, path);
                 let node = Node {
                     kind: NodeKind::Scalar(scalar),
                     span: node_span,
                     tag: tag_text(tag.as_deref()),
                 };
                 if anchor > 0 {
-                    self.remember(anchor, &node);
+                    self.remember(anchor, &node, path);
                 }
                 Ok(node)
             }
@@ -296,18 +346,15 @@ impl<'p> Reader<'_, '_, 'p> {
                         }
                         break;
                     }
-                    let len = self.path.len();
-                    push_index_token(&mut self.path, index);
+                    let item_path = path.index(index);
                     if keep {
-                        let item = self.node(event, span, depth + 1);
-                        self.path.truncate(len);
-                        let item = item?;
+                        let item = self.node(event, span, depth + 1, &item_path)?;
                         end = end.max(item.span.byte_range.end);
                         self.item_stack.push(item);
                     } else {
-                        let item_end = self.check_value(event, span, depth + 1, None);
-                        self.path.truncate(len);
-                        end = end.max(item_end?);
+                        let item_end =
+                            self.check_value(event, span, depth + 1, None, &item_path)?;
+                        end = end.max(item_end);
                     }
                     index += 1;
                 }
@@ -323,13 +370,13 @@ impl<'p> Reader<'_, '_, 'p> {
                     tag: tag_text(tag.as_deref()),
                 };
                 if anchor > 0 {
-                    self.remember(anchor, &node);
+                    self.remember(anchor, &node, path);
                 }
                 Ok(node)
             }
             Event::MappingStart(anchor, tag) => {
                 self.keep_depth += usize::from(anchor > 0);
-                let (entries, end) = self.mapping(start, self.offset(span.end), depth)?;
+                let (entries, end) = self.mapping(start, self.offset(span.end), depth, path)?;
                 self.keep_depth -= usize::from(anchor > 0);
                 let node = Node {
                     kind: NodeKind::Mapping(entries),
@@ -337,7 +384,7 @@ impl<'p> Reader<'_, '_, 'p> {
                     tag: tag_text(tag.as_deref()),
                 };
                 if anchor > 0 {
-                    self.remember(anchor, &node);
+                    self.remember(anchor, &node, path);
                 }
                 Ok(node)
             }
@@ -351,7 +398,7 @@ impl<'p> Reader<'_, '_, 'p> {
                 }
                 self.budget -= size;
                 let mut copy = anchored.clone();
-                copy.repoint(*anchored_len, &self.path);
+                copy.repoint(*anchored_len, &path.text());
                 Ok(copy)
             }
             _ => Err(self.error(start, "unexpected event in a node")),
@@ -359,8 +406,9 @@ impl<'p> Reader<'_, '_, 'p> {
     }
 
     /// Keeps a copy of an anchored node for its aliases, with the length of its pointer.
-    fn remember(&mut self, anchor: usize, node: &Node) {
-        self.anchors.insert(anchor, (node.clone(), self.path.len()));
+    fn remember(&mut self, anchor: usize, node: &Node, path: &Path<'_>) {
+        self.anchors
+            .insert(anchor, (node.clone(), path.text().len()));
     }
 
     /// A value scalar that starts at byte `start`, scanned and checked, with its span.
@@ -371,16 +419,17 @@ impl<'p> Reader<'_, '_, 'p> {
         style: YamlStyle,
         start: usize,
         span: YamlSpan,
+        path: &Path<'_>,
     ) -> (crate::Scalar, crate::Span) {
         let node_span = self.span_of(start, span);
         let end = node_span.byte_range.end;
         let style = convert_style(style);
         let source = self.source;
-        let scalar =
-            self.ctx
-                .value_scalar(text, style, &node_span, &self.path, self.document, |text| {
-                    raw_map(source, start, end, style, text)
-                });
+        let scalar = self
+            .ctx
+            .value_scalar(text, style, &node_span, path, self.document, |text| {
+                raw_map(source, start, end, style, text)
+            });
         (scalar, node_span)
     }
 
@@ -393,40 +442,42 @@ impl<'p> Reader<'_, '_, 'p> {
         span: YamlSpan,
         depth: usize,
         key: Option<&str>,
+        path: &Path<'_>,
     ) -> Result<usize, Stop> {
         match event {
             Event::Scalar(value, style, 0, _) if depth <= MAX_DEPTH => {
                 let start = self.offset(span.start);
-                let (scalar, span) = self.scalar(value.into_owned(), style, start, span);
+                let (scalar, span) = self.scalar(value.into_owned(), style, start, span, path);
                 if let Some(key) = key {
                     self.ctx.check_named_credential_scalar(
                         key,
                         &scalar,
                         &span,
-                        &self.path,
+                        path,
                         self.document,
                     );
                 }
                 Ok(span.byte_range.end)
             }
             event => {
-                let value = self.node(event, span, depth);
-                if let (Some(key), Ok(value)) = (key, &value) {
+                let value = self.node(event, span, depth, path)?;
+                if let Some(key) = key {
                     self.ctx
-                        .check_named_credential(key, value, &self.path, self.document);
+                        .check_named_credential(key, &value, path, self.document);
                 }
-                Ok(value?.span.byte_range.end)
+                Ok(value.span.byte_range.end)
             }
         }
     }
 
-    /// Reads the entries of a mapping (whose pointer is `self.path`) up to its end; returns them
+    /// Reads the entries of a mapping (whose pointer is `path`) up to its end; returns them
     /// (merge keys applied) and the byte offset where the mapping ends.
     fn mapping(
         &mut self,
         start: usize,
         mut end: usize,
         depth: usize,
+        path: &Path<'_>,
     ) -> Result<(Vec<Entry>, usize), Stop> {
         // Written entries in order (on `entry_stack` above `base`; without the tree, only the keys,
         // on `key_stack`); merge sources with the number of written entries before them.
@@ -437,7 +488,6 @@ impl<'p> Reader<'_, '_, 'p> {
         };
         // Each merge source with the length of the pointer its nodes had.
         let mut merges: Vec<(usize, Vec<(Node, usize)>)> = Vec::new();
-        let pointer_len = self.path.len();
         let keep = self.keeping();
         loop {
             let (event, span) = self.next()?;
@@ -447,15 +497,16 @@ impl<'p> Reader<'_, '_, 'p> {
                 }
                 break;
             }
-            let (key, merge) = self.key(event, span, depth)?;
+            let (key, merge) = self.key(event, span, depth, path)?;
             end = end.max(key.span.byte_range.end);
             let (event, span) = self.next()?;
             if merge {
                 self.keep_depth += 1;
-                let value = self.node(event, span, depth + 1);
+                let value = self.node(event, span, depth + 1, path);
                 self.keep_depth -= 1;
                 let value = value?;
                 end = end.max(value.span.byte_range.end);
+                let pointer_len = path.text().len();
                 let sources = match value.kind {
                     NodeKind::Mapping(_) => vec![(value, pointer_len)],
                     NodeKind::Sequence(items)
@@ -481,7 +532,7 @@ impl<'p> Reader<'_, '_, 'p> {
                                 "the merge key `<<` needs a mapping or a list of mappings",
                                 value.span.clone(),
                             )
-                            .with_pointer(self.path.as_str())
+                            .with_pointer(path.text())
                             .with_document(document),
                         );
                         Vec::new()
@@ -494,14 +545,10 @@ impl<'p> Reader<'_, '_, 'p> {
                 };
                 merges.push((written - base, sources));
             } else if keep {
-                push_pointer_token(&mut self.path, &key.text);
-                let value = self.node(event, span, depth + 1);
-                if let Ok(value) = &value {
-                    self.ctx
-                        .check_named_credential(&key.text, value, &self.path, self.document);
-                }
-                self.path.truncate(pointer_len);
-                let value = value?;
+                let value_path = path.key(&key.text);
+                let value = self.node(event, span, depth + 1, &value_path)?;
+                self.ctx
+                    .check_named_credential(&key.text, &value, &value_path, self.document);
                 end = end.max(value.span.byte_range.end);
                 self.entry_stack.push(Entry {
                     key,
@@ -509,10 +556,10 @@ impl<'p> Reader<'_, '_, 'p> {
                     merged: false,
                 });
             } else {
-                push_pointer_token(&mut self.path, &key.text);
-                let value_end = self.check_value(event, span, depth + 1, Some(&key.text));
-                self.path.truncate(pointer_len);
-                end = end.max(value_end?);
+                let value_path = path.key(&key.text);
+                let value_end =
+                    self.check_value(event, span, depth + 1, Some(&key.text), &value_path)?;
+                end = end.max(value_end);
                 // Only the key is needed (for duplicates): the value is already freed.
                 self.key_stack.push(key);
             }
@@ -520,20 +567,22 @@ impl<'p> Reader<'_, '_, 'p> {
         let _ = start;
         if !keep {
             let keys = std::mem::take(&mut self.key_stack);
-            self.report_duplicates(&keys[base..], |key| key);
+            self.report_duplicates(&keys[base..], |key| key, path);
             self.key_stack = keys;
             self.key_stack.truncate(base);
             // Merged entries bring no diagnostics: only the tree needs them.
             return Ok((Vec::new(), end));
         }
         let entries = self.entry_stack.split_off(base);
-        self.report_duplicates(&entries, |entry| &entry.key);
+        self.report_duplicates(&entries, |entry| &entry.key, path);
         if merges.is_empty() {
             return Ok((entries, end));
         }
 
         // Merge keys (YAML 1.1): written keys win; among merged maps, the first one wins. Merged
         // entries take the place of their `<<` key.
+        let pointer = path.text();
+        let pointer_len = pointer.len();
         let written: HashSet<&str> = entries.iter().map(|e| e.key.text.as_str()).collect();
         let mut merged_keys: HashSet<String> = HashSet::new();
         let mut inserts: Vec<(usize, Vec<Entry>)> = Vec::new();
@@ -551,7 +600,7 @@ impl<'p> Reader<'_, '_, 'p> {
                     }
                     // The value's pointer was the source's and its key; now it is this mapping's
                     // and the key.
-                    let new_pointer = child_pointer(&self.path, &entry.key.text);
+                    let new_pointer = child_pointer(&pointer, &entry.key.text);
                     let old_len = source_len + (new_pointer.len() - pointer_len);
                     entry.value.repoint(old_len, &new_pointer);
                     entry.merged = true;
@@ -575,7 +624,7 @@ impl<'p> Reader<'_, '_, 'p> {
     }
 
     /// SIG005 for every written key that repeats an earlier one: never a silent last-wins.
-    fn report_duplicates<T>(&mut self, entries: &[T], key: impl Fn(&T) -> &Key) {
+    fn report_duplicates<T>(&mut self, entries: &[T], key: impl Fn(&T) -> &Key, path: &Path<'_>) {
         if entries.len() < 2 {
             return;
         }
@@ -612,7 +661,7 @@ impl<'p> Reader<'_, '_, 'p> {
                     format!("duplicate key `{}`", key.text),
                     key.span.clone(),
                 )
-                .with_pointer(child_pointer(&self.path, &key.text))
+                .with_pointer(child_pointer(&path.text(), &key.text))
                 .with_document(document)
                 .with_note(format!(
                     "first defined at line {}, column {}",
@@ -625,9 +674,15 @@ impl<'p> Reader<'_, '_, 'p> {
         }
     }
 
-    /// Reads a mapping key (of the mapping whose pointer is `self.path`); returns it and whether
-    /// it is the merge key `<<`.
-    fn key(&mut self, event: Event<'p>, span: YamlSpan, depth: usize) -> Result<(Key, bool), Stop> {
+    /// Reads a mapping key (of the mapping whose pointer is `path`); returns it and whether it is
+    /// the merge key `<<`.
+    fn key(
+        &mut self,
+        event: Event<'p>,
+        span: YamlSpan,
+        depth: usize,
+        path: &Path<'_>,
+    ) -> Result<(Key, bool), Stop> {
         let start = self.offset(span.start);
         match event {
             Event::Scalar(value, style, anchor, tag) => {
@@ -637,12 +692,12 @@ impl<'p> Reader<'_, '_, 'p> {
                 let merge = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
                 let source = self.source;
                 self.ctx
-                    .key_scalar(&value, &key_span, &self.path, self.document, |text| {
+                    .key_scalar(&value, &key_span, path, self.document, |text| {
                         raw_map(source, start, end, style, text)
                     });
                 let text = value.into_owned();
                 if anchor > 0 {
-                    let key_pointer_len = child_pointer(&self.path, &text).len();
+                    let key_pointer_len = child_pointer(&path.text(), &text).len();
                     let scalar = crate::Scalar::new(
                         text.clone(),
                         style,
@@ -666,7 +721,7 @@ impl<'p> Reader<'_, '_, 'p> {
             }
             event => {
                 // An alias or a complex key: its text is the node's scalar text, or its raw source.
-                let node = self.node(event, span, depth + 1)?;
+                let node = self.node(event, span, depth + 1, path)?;
                 let text = match &node.kind {
                     NodeKind::Scalar(scalar) => scalar.text().to_owned(),
                     _ => self.source[node.span.byte_range.clone()].to_owned(),
