@@ -125,6 +125,42 @@ impl<'a> LineIndex<'a> {
         }
     }
 
+    /// [`Self::span`], given the lines where the range probably starts and ends (a wrong guess
+    /// costs a line search, as without one).
+    pub(crate) fn span_near(
+        &self,
+        range: Range<usize>,
+        start_line: usize,
+        end_line: usize,
+    ) -> Span {
+        let (line, column) = self.position_near(range.start, start_line);
+        let (end_line, end_column) = self.position_near(range.end, end_line);
+        Span {
+            byte_range: range,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+
+    /// [`Self::position`], checking first whether the offset is on `line`.
+    fn position_near(&self, offset: usize, line: usize) -> (usize, usize) {
+        if let Some(&start) = self.starts.get(line.wrapping_sub(1))
+            && start <= offset
+            && self.starts.get(line).is_none_or(|&next| offset < next)
+            && self.text.is_char_boundary(offset)
+        {
+            let column = if self.ascii[line - 1] {
+                offset - start
+            } else {
+                self.text[start..offset].chars().count()
+            };
+            return (line, column + 1);
+        }
+        self.position(offset)
+    }
+
     /// The span from 1-based lines and 0-based character columns of both ends (the YAML event
     /// parser's convention), without searching for the lines.
     ///
@@ -239,6 +275,23 @@ mod tests {
                     (line, column),
                     "{text:?} at {offset}"
                 );
+            }
+        }
+    }
+
+    /// A line guess never changes a position, right or wrong.
+    #[test]
+    fn positions_near_a_line() {
+        for text in ["", "a\nb", "\u{feff}x: 1\r\ny: é\rz\n", "é\n\t日本<<\n"] {
+            let index = LineIndex::new(text);
+            for offset in 0..=text.len() + 1 {
+                for line in 0..=index.line_count() + 1 {
+                    assert_eq!(
+                        index.position_near(offset, line),
+                        index.position(offset),
+                        "{text:?} at {offset}, line {line}"
+                    );
+                }
             }
         }
     }

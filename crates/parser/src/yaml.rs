@@ -146,6 +146,31 @@ fn pad_lines(text: &str, pads: &[usize]) -> String {
 /// Reading stopped at a syntax error, which has been reported.
 struct Stop;
 
+/// Where a collection read so far ends: the byte offset, and the line it is probably on (the
+/// line of whatever set it), so the collection's span needs no line search.
+#[derive(Clone, Copy)]
+struct End {
+    offset: usize,
+    line: usize,
+}
+
+impl End {
+    fn at(offset: usize, line: usize) -> End {
+        End { offset, line }
+    }
+
+    /// Moves the end to `offset` (on `line`) if that is further.
+    fn extend(&mut self, offset: usize, line: usize) {
+        if offset > self.offset {
+            *self = End { offset, line };
+        }
+    }
+
+    fn extend_to_span(&mut self, span: &crate::Span) {
+        self.extend(span.byte_range.end, span.end_line);
+    }
+}
+
 /// The JSON pointer of the node being read, as a chain of tokens on the reader's stack (each
 /// link lives in the frame that reads the node): a pointer string is written out only for what
 /// needs one (a reference, a diagnostic, an anchor), never for the other values.
@@ -337,24 +362,24 @@ impl<'p> Reader<'_, '_, 'p> {
                 let keep = self.keeping();
                 let base = self.item_stack.len();
                 let mut index = 0;
-                let mut end = self.offset(span.end);
+                let mut end = End::at(self.offset(span.end), span.end.line());
                 loop {
                     let (event, span) = self.next()?;
                     if let Event::SequenceEnd = event {
                         if span.end.index() > span.start.index() {
-                            end = end.max(self.offset(span.end));
+                            end.extend(self.offset(span.end), span.end.line());
                         }
                         break;
                     }
                     let item_path = path.index(index);
                     if keep {
                         let item = self.node(event, span, depth + 1, &item_path)?;
-                        end = end.max(item.span.byte_range.end);
+                        end.extend_to_span(&item.span);
                         self.item_stack.push(item);
                     } else {
                         let item_end =
                             self.check_value(event, span, depth + 1, None, &item_path)?;
-                        end = end.max(item_end);
+                        end.extend(item_end.offset, item_end.line);
                     }
                     index += 1;
                 }
@@ -366,7 +391,11 @@ impl<'p> Reader<'_, '_, 'p> {
                 self.keep_depth -= usize::from(anchor > 0);
                 let node = Node {
                     kind: NodeKind::Sequence(items),
-                    span: self.ctx.span(start..end),
+                    span: (self.ctx.index).span_near(
+                        start..end.offset,
+                        span.start.line(),
+                        end.line,
+                    ),
                     tag: tag_text(tag.as_deref()),
                 };
                 if anchor > 0 {
@@ -376,11 +405,16 @@ impl<'p> Reader<'_, '_, 'p> {
             }
             Event::MappingStart(anchor, tag) => {
                 self.keep_depth += usize::from(anchor > 0);
-                let (entries, end) = self.mapping(start, self.offset(span.end), depth, path)?;
+                let end = End::at(self.offset(span.end), span.end.line());
+                let (entries, end) = self.mapping(start, end, depth, path)?;
                 self.keep_depth -= usize::from(anchor > 0);
                 let node = Node {
                     kind: NodeKind::Mapping(entries),
-                    span: self.ctx.span(start..end),
+                    span: (self.ctx.index).span_near(
+                        start..end.offset,
+                        span.start.line(),
+                        end.line,
+                    ),
                     tag: tag_text(tag.as_deref()),
                 };
                 if anchor > 0 {
@@ -443,7 +477,7 @@ impl<'p> Reader<'_, '_, 'p> {
         depth: usize,
         key: Option<&str>,
         path: &Path<'_>,
-    ) -> Result<usize, Stop> {
+    ) -> Result<End, Stop> {
         match event {
             Event::Scalar(value, style, 0, _) if depth <= MAX_DEPTH => {
                 let start = self.offset(span.start);
@@ -457,7 +491,7 @@ impl<'p> Reader<'_, '_, 'p> {
                         self.document,
                     );
                 }
-                Ok(span.byte_range.end)
+                Ok(End::at(span.byte_range.end, span.end_line))
             }
             event => {
                 let value = self.node(event, span, depth, path)?;
@@ -465,7 +499,7 @@ impl<'p> Reader<'_, '_, 'p> {
                     self.ctx
                         .check_named_credential(key, &value, path, self.document);
                 }
-                Ok(value.span.byte_range.end)
+                Ok(End::at(value.span.byte_range.end, value.span.end_line))
             }
         }
     }
@@ -475,10 +509,10 @@ impl<'p> Reader<'_, '_, 'p> {
     fn mapping(
         &mut self,
         start: usize,
-        mut end: usize,
+        mut end: End,
         depth: usize,
         path: &Path<'_>,
-    ) -> Result<(Vec<Entry>, usize), Stop> {
+    ) -> Result<(Vec<Entry>, End), Stop> {
         // Written entries in order (on `entry_stack` above `base`; without the tree, only the keys,
         // on `key_stack`); merge sources with the number of written entries before them.
         let base = if self.keeping() {
@@ -493,19 +527,19 @@ impl<'p> Reader<'_, '_, 'p> {
             let (event, span) = self.next()?;
             if let Event::MappingEnd = event {
                 if span.end.index() > span.start.index() {
-                    end = end.max(self.offset(span.end));
+                    end.extend(self.offset(span.end), span.end.line());
                 }
                 break;
             }
             let (key, merge) = self.key(event, span, depth, path)?;
-            end = end.max(key.span.byte_range.end);
+            end.extend_to_span(&key.span);
             let (event, span) = self.next()?;
             if merge {
                 self.keep_depth += 1;
                 let value = self.node(event, span, depth + 1, path);
                 self.keep_depth -= 1;
                 let value = value?;
-                end = end.max(value.span.byte_range.end);
+                end.extend_to_span(&value.span);
                 let pointer_len = path.text().len();
                 let sources = match value.kind {
                     NodeKind::Mapping(_) => vec![(value, pointer_len)],
@@ -549,7 +583,7 @@ impl<'p> Reader<'_, '_, 'p> {
                 let value = self.node(event, span, depth + 1, &value_path)?;
                 self.ctx
                     .check_named_credential(&key.text, &value, &value_path, self.document);
-                end = end.max(value.span.byte_range.end);
+                end.extend_to_span(&value.span);
                 self.entry_stack.push(Entry {
                     key,
                     value,
@@ -559,7 +593,7 @@ impl<'p> Reader<'_, '_, 'p> {
                 let value_path = path.key(&key.text);
                 let value_end =
                     self.check_value(event, span, depth + 1, Some(&key.text), &value_path)?;
-                end = end.max(value_end);
+                end.extend(value_end.offset, value_end.line);
                 // Only the key is needed (for duplicates): the value is already freed.
                 self.key_stack.push(key);
             }
