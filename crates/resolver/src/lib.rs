@@ -62,6 +62,12 @@ mod resolved;
 pub mod shell;
 mod source;
 
+/// Hash maps keyed by secret names and variable names. A step looks names up hundreds of times;
+/// foldhash (hashbrown's default hasher, seeded per map) hashes a short name in a fraction of
+/// the time of std's SipHash.
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type Set<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
 pub use crate::context::{RunContext, Trigger};
 pub use crate::emit::{to_json, to_yaml, yaml_string};
 pub use crate::policy::{PointerPattern, Policy};

@@ -6,7 +6,6 @@
 //! `redeem` call for handles) and builds the resolved tree from the parsed one: a value is put
 //! into a tree node, never into text, so it is never parsed or expanded again.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use secrecy::SecretString;
@@ -145,14 +144,16 @@ async fn resolve<S: SecretSource>(
         (Mode::Reveal, false) => source.redeem(&plan.handles, access).await?,
     };
 
-    let mut secrets: Vec<ResolvedSecret> = Vec::new();
+    let mut secrets: Vec<ResolvedSecret> = Vec::with_capacity(values.len());
     let mut secret_of_lookup: Vec<Option<usize>> = vec![None; plan.lookups.len()];
-    for (lookup_index, reveal) in &reveal_index {
-        if let Some(value) = values.get(*reveal) {
+    // Each value moves into its secret (a copy would be one more plaintext to zeroize).
+    let mut values = values.into_iter();
+    for (lookup_index, _) in &reveal_index {
+        if let Some(value) = values.next() {
             secret_of_lookup[*lookup_index] = Some(secrets.len());
             secrets.push(ResolvedSecret {
                 name: plan.lookups[*lookup_index].name.clone(),
-                value: value.clone(),
+                value,
             });
         }
     }
@@ -211,6 +212,7 @@ async fn resolve<S: SecretSource>(
         used: Default::default(),
         secrets: &secrets,
         next_site: 0,
+        next_shell: 0,
     };
     let node = builder.node(node, None);
     let env = builder.env;
@@ -392,13 +394,14 @@ struct Plan<'a> {
     unavailable: Vec<Arc<[(Scope, &'static str)]>>,
     handles: Vec<String>,
     diagnostics: Vec<Diagnostic>,
-    /// Shell contexts of shell-field scalars, by the index of their first site.
-    shell: HashMap<usize, Vec<ShellContext>>,
+    /// Shell contexts of shell-field scalars with the index of their first site, in tree order.
+    shell: Vec<(usize, Vec<ShellContext>)>,
 }
 
 fn plan<'a>(node: &'a Node, document: usize, context: &RunContext, policy: &Policy) -> Plan<'a> {
     let mut plan = Plan::default();
-    let mut lookup_of: HashMap<(&'a str, Option<Scope>), usize> = HashMap::with_capacity(64);
+    let mut lookup_of: crate::Map<(&'a str, Option<Scope>), usize> =
+        crate::Map::with_capacity_and_hasher(64, Default::default());
     // Every unpinned name looks in the same slots: compute each slot list once and share it.
     let mut slot_lists: Vec<(Option<Scope>, SlotList)> = Vec::new();
     walk(node, None, &mut |scalar_node, key| {
@@ -519,7 +522,7 @@ fn plan<'a>(node: &'a Node, document: usize, context: &RunContext, policy: &Poli
             plan.sites.push(Site { reference, target });
         }
         if let Some(contexts) = shell_contexts {
-            plan.shell.insert(first_site, contexts);
+            plan.shell.push((first_site, contexts));
         }
     });
     plan
@@ -743,8 +746,10 @@ struct Builder<'a> {
     /// The variable bound to each secret, by secret index.
     variables: Vec<Option<String>>,
     /// Every variable name bound so far.
-    used: std::collections::HashSet<String>,
+    used: crate::Set<String>,
     next_site: usize,
+    /// The next entry of `plan.shell` (the builder walks in the plan's order).
+    next_shell: usize,
 }
 
 impl Builder<'_> {
@@ -783,8 +788,16 @@ impl Builder<'_> {
                     })
                     .collect();
                 let _ = key;
-                let pieces = match self.plan.shell.get(&first_site) {
-                    Some(contexts) => vec![Piece::Text(self.script(
+                let shell = self
+                    .plan
+                    .shell
+                    .get(self.next_shell)
+                    .filter(|(site, _)| *site == first_site);
+                if shell.is_some() {
+                    self.next_shell += 1;
+                }
+                let pieces = match shell {
+                    Some((_, contexts)) => vec![Piece::Text(self.script(
                         scalar,
                         contexts,
                         &secret_indexes,
@@ -823,33 +836,38 @@ impl Builder<'_> {
         first_site: usize,
     ) -> String {
         let parts = script_parts(scalar);
-        let mut variables = Vec::new();
         for (i, secret) in secret_indexes.iter().enumerate() {
-            let reference = &self.plan.sites[first_site + i].reference;
-            variables.push(match secret {
-                Some(secret) => self.variable(*secret, reference),
-                None => String::new(),
-            });
+            if let Some(secret) = secret {
+                self.bind(*secret, &self.plan.sites[first_site + i].reference);
+            }
         }
-        shell::render(&parts, contexts, |i| variables[i].clone())
+        let variables = &self.variables;
+        shell::render(&parts, contexts, |i| {
+            secret_indexes[i]
+                .and_then(|secret| variables[secret].as_deref())
+                .unwrap_or_default()
+        })
     }
 
-    /// The variable bound to a secret: `SIGIL_` and the name in capitals, made unique.
-    fn variable(&mut self, secret: usize, reference: &Reference) -> String {
-        if let Some(Some(variable)) = self.variables.get(secret) {
-            return variable.clone();
+    /// Binds a secret to a variable, once: `SIGIL_` and the name in capitals, made unique.
+    fn bind(&mut self, secret: usize, reference: &Reference) {
+        if let Some(Some(_)) = self.variables.get(secret) {
+            return;
         }
-        let base = match &reference.kind {
+        let mut base = String::from("SIGIL_");
+        match &reference.kind {
             ReferenceKind::Secret { name, scope } => {
-                let mut base = format!("SIGIL_{}", env_name(name));
+                push_env_name(&mut base, name);
                 if let Some(scope) = scope {
                     base.push('_');
-                    base.push_str(&scope.as_str().to_ascii_uppercase());
+                    push_env_name(&mut base, scope.as_str());
                 }
-                base
             }
-            _ => format!("SIGIL_HANDLE_{}", env_name(&self.secrets[secret].name)),
-        };
+            _ => {
+                base.push_str("HANDLE_");
+                push_env_name(&mut base, &self.secrets[secret].name);
+            }
+        }
         let mut variable = base.clone();
         let mut n = 2;
         while self.used.contains(&variable) {
@@ -859,13 +877,12 @@ impl Builder<'_> {
         if self.variables.len() <= secret {
             self.variables.resize(secret + 1, None);
         }
-        self.variables[secret] = Some(variable.clone());
         self.used.insert(variable.clone());
         self.env.push(EnvBinding {
             variable: variable.clone(),
             secret,
         });
-        variable
+        self.variables[secret] = Some(variable);
     }
 }
 
@@ -901,15 +918,13 @@ fn script_parts(scalar: &sigil_parser::Scalar) -> Vec<ScriptPart<'_>> {
         .collect()
 }
 
-/// A secret name as an environment variable name: capitals, digits and underscores.
-fn env_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+/// Appends a secret name as environment variable characters: capitals, digits and underscores.
+fn push_env_name(out: &mut String, name: &str) {
+    out.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
 }

@@ -116,12 +116,15 @@ pub fn classify(parts: &[ScriptPart<'_>]) -> Vec<ShellContext> {
 /// `variable(i)` names the environment variable bound to the `i`-th reference. References in
 /// comments keep their text; references with [`ShellContext::NoExpansion`] also keep their text
 /// (the resolver reports them and does not run the step).
-pub fn render(
+pub fn render<V: AsRef<str>>(
     parts: &[ScriptPart<'_>],
     contexts: &[ShellContext],
-    mut variable: impl FnMut(usize) -> String,
+    mut variable: impl FnMut(usize) -> V,
 ) -> String {
-    let mut script = String::new();
+    let written = |part: &ScriptPart<'_>| match part {
+        ScriptPart::Text(text) | ScriptPart::Reference(text) => text.len(),
+    };
+    let mut script = String::with_capacity(parts.iter().map(written).sum());
     let mut index = 0;
     for part in parts {
         match part {
@@ -130,12 +133,12 @@ pub fn render(
                 match &contexts[index] {
                     ShellContext::Unquoted => {
                         script.push_str("\"${");
-                        script.push_str(&variable(index));
+                        script.push_str(variable(index).as_ref());
                         script.push_str("}\"");
                     }
                     ShellContext::DoubleQuoted | ShellContext::HeredocBody => {
                         script.push_str("${");
-                        script.push_str(&variable(index));
+                        script.push_str(variable(index).as_ref());
                         script.push('}');
                     }
                     ShellContext::Comment | ShellContext::NoExpansion(_) => {
@@ -263,7 +266,7 @@ impl Lexer {
     fn step(&mut self, chars: &[u8], i: usize) -> usize {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
-        match self.mode.clone() {
+        match &self.mode {
             Mode::SingleQuote => {
                 if c == b'\'' {
                     self.mode = Mode::Normal;
@@ -287,15 +290,19 @@ impl Lexer {
                 }
                 1
             }
-            Mode::HeredocBody(heredoc) => {
-                self.body_char(&heredoc, c);
+            Mode::HeredocBody(_) => {
+                self.body_char(c);
                 1
             }
             Mode::Normal => self.normal(c, next, chars.get(i + 2).copied()),
         }
     }
 
-    fn body_char(&mut self, heredoc: &Heredoc, c: u8) {
+    /// One byte of a heredoc body (the current mode).
+    fn body_char(&mut self, c: u8) {
+        let Mode::HeredocBody(heredoc) = &self.mode else {
+            return;
+        };
         if c != b'\n' {
             // A backslash escapes in an unquoted body; in a quoted one everything is literal.
             if !heredoc.quoted {
@@ -458,6 +465,22 @@ impl Lexer {
     }
 }
 
+/// Bytes that [`Lexer::normal`] treats as plain word characters outside double quotes: anything
+/// but the shell's quoting, expansion, comment, grouping, redirection and separator characters.
+const INERT: [bool; 256] = inert_table(b"\\'\"`$#\n(){}< \t;&|");
+/// The same inside double quotes, where only `\`, `"`, `` ` ``, `$` and newlines mean anything.
+const INERT_IN_DOUBLE_QUOTES: [bool; 256] = inert_table(b"\\\"`$\n");
+
+const fn inert_table(special: &[u8]) -> [bool; 256] {
+    let mut table = [true; 256];
+    let mut i = 0;
+    while i < special.len() {
+        table[special[i] as usize] = false;
+        i += 1;
+    }
+    table
+}
+
 /// Reads a heredoc operator's delimiter word: `<<` (already consumed), optional `-`, blanks, then
 /// a word whose quoted parts make the whole delimiter quoted. Returns the heredoc and the number of
 /// characters consumed after `<<`, or `None` when no word follows.
@@ -509,6 +532,23 @@ impl Lexer {
     fn text_with_heredocs(&mut self, chars: &[u8]) {
         let mut i = 0;
         while i < chars.len() {
+            // Fast path: a run of bytes that mean nothing in the current context only ends the
+            // word start (most of a script is such runs).
+            if !self.escaped && self.mode == Mode::Normal {
+                let inert = match self.top() == Some(Frame::DoubleQuote) {
+                    true => &INERT_IN_DOUBLE_QUOTES,
+                    false => &INERT,
+                };
+                let run = chars[i..]
+                    .iter()
+                    .take_while(|&&c| inert[usize::from(c)])
+                    .count();
+                if run > 0 {
+                    self.word_start = false;
+                    i += run;
+                    continue;
+                }
+            }
             let is_heredoc_operator = self.mode == Mode::Normal
                 && !self.escaped
                 && chars[i] == b'<'

@@ -150,7 +150,7 @@ pub trait SecretSource: Send + Sync {
 pub struct MemorySource {
     /// Entries by name (a step looks up many names; each has a handful of entries), and the
     /// names in insertion order.
-    entries: std::collections::HashMap<String, Vec<MemoryEntry>>,
+    entries: crate::Map<String, Vec<MemoryEntry>>,
     order: Vec<String>,
 }
 
