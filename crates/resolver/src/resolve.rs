@@ -838,7 +838,7 @@ impl Builder<'_> {
         let parts = script_parts(scalar);
         for (i, secret) in secret_indexes.iter().enumerate() {
             if let Some(secret) = secret {
-                self.bind(*secret, &self.plan.sites[first_site + i].reference);
+                self.bind(*secret, self.plan.sites[first_site + i].reference);
             }
         }
         let variables = &self.variables;
