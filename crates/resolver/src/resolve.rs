@@ -110,9 +110,9 @@ async fn resolve<S: SecretSource>(
         context,
         step: pointer,
     };
-    let mut reveals = Vec::new();
+    let mut reveals = Vec::with_capacity(plan.lookups.len());
     // (lookup index, reveal index), in lookup order so secrets come out in document order.
-    let mut reveal_index = Vec::new();
+    let mut reveal_index = Vec::with_capacity(plan.lookups.len());
     for (lookup_index, lookup) in plan.lookups.iter().enumerate() {
         if let Some(first) = found[lookup_index].first().filter(|f| !f.expired) {
             reveal_index.push((lookup_index, reveals.len()));
@@ -207,8 +207,9 @@ async fn resolve<S: SecretSource>(
         plan: &plan,
         secret_of_lookup: &secret_of_lookup,
         secret_of_handle: &secret_of_handle,
-        env: Vec::new(),
-        variables: Vec::new(),
+        env: Vec::with_capacity(secrets.len()),
+        variables: vec![None; secrets.len()],
+        indexes: Vec::new(),
         used: Default::default(),
         secrets: &secrets,
         next_site: 0,
@@ -747,6 +748,8 @@ struct Builder<'a> {
     variables: Vec<Option<String>>,
     /// Every variable name bound so far.
     used: crate::Set<String>,
+    /// Scratch: the secret of each reference of the scalar being built.
+    indexes: Vec<Option<usize>>,
     next_site: usize,
     /// The next entry of `plan.shell` (the builder walks in the plan's order).
     next_shell: usize,
@@ -774,19 +777,19 @@ impl Builder<'_> {
             ),
             NodeKind::Scalar(scalar) => {
                 let first_site = self.next_site;
-                let secret_indexes: Vec<Option<usize>> = scalar
-                    .parts()
-                    .filter(|part| matches!(part, Part::Reference(_)))
-                    .map(|_| {
+                let mut secret_indexes = std::mem::take(&mut self.indexes);
+                secret_indexes.clear();
+                for part in scalar.parts() {
+                    if let Part::Reference(_) = part {
                         let site = &self.plan.sites[self.next_site];
                         self.next_site += 1;
-                        match site.target {
+                        secret_indexes.push(match site.target {
                             Target::Lookup(index) => self.secret_of_lookup[index],
                             Target::Handle(index) => self.secret_of_handle[index],
                             Target::Skipped => None,
-                        }
-                    })
-                    .collect();
+                        });
+                    }
+                }
                 let _ = key;
                 let shell = self
                     .plan
@@ -818,6 +821,7 @@ impl Builder<'_> {
                             .collect()
                     }
                 };
+                self.indexes = secret_indexes;
                 ResolvedNode::Scalar(ResolvedScalar {
                     pieces,
                     core_type: CoreType::String,
@@ -868,11 +872,17 @@ impl Builder<'_> {
                 push_env_name(&mut base, &self.secrets[secret].name);
             }
         }
-        let mut variable = base.clone();
-        let mut n = 2;
-        while self.used.contains(&variable) {
-            variable = format!("{base}_{n}");
-            n += 1;
+        let mut variable = base;
+        if self.used.contains(&variable) {
+            let base = std::mem::take(&mut variable);
+            let mut n = 2;
+            loop {
+                variable = format!("{base}_{n}");
+                if !self.used.contains(&variable) {
+                    break;
+                }
+                n += 1;
+            }
         }
         if self.variables.len() <= secret {
             self.variables.resize(secret + 1, None);

@@ -329,6 +329,35 @@ fn shell_fields_bind_variables_instead_of_splicing() {
 }
 
 #[test]
+fn names_that_map_to_the_same_variable_get_distinct_ones() {
+    // `db.password`, `db-password` and `db_password` are three secrets; as variables they
+    // would all be SIGIL_DB_PASSWORD.
+    let config = "steps:\n  - run: echo <<secrets.db.password>> <<secrets.db-password>> <<db_password>> <<secrets.db.password>>\n";
+    let entries: &[Entry<'_>] = &[
+        (Workspace, None, None, "db.password", "dot"),
+        (Workspace, None, None, "db-password", "dash"),
+        (Workspace, None, None, "db_password", "underscore"),
+    ];
+    let step = resolve_at(config, "/steps/0", &context(), &source(entries));
+    assert_eq!(
+        step.field("run").unwrap().expose_secret(),
+        "echo \"${SIGIL_DB_PASSWORD}\" \"${SIGIL_DB_PASSWORD_2}\" \"${SIGIL_DB_PASSWORD_3}\" \"${SIGIL_DB_PASSWORD}\""
+    );
+    let env: Vec<(&str, &str)> = step
+        .env_vars()
+        .map(|(k, v)| (k, v.expose_secret()))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            ("SIGIL_DB_PASSWORD", "dot"),
+            ("SIGIL_DB_PASSWORD_2", "dash"),
+            ("SIGIL_DB_PASSWORD_3", "underscore"),
+        ]
+    );
+}
+
+#[test]
 fn shell_contexts_that_would_not_expand_are_sig106() {
     let entries: &[Entry<'_>] = &[(Workspace, None, None, "k", "v")];
     for (script, expected) in [
