@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `sigil run` against the bare command, in the same run:
 #   1. throughput: `sigil run -- cat BIGFILE > /dev/null` against `cat BIGFILE > /dev/null` on a
-#      1 GiB log-like file with 10 secrets (target: at least 50% of cat's throughput);
+#      1 GiB log-like file with 10 secrets (target: at least 50% of cat's throughput), and
+#      `cat BIGFILE | cat > /dev/null`, the same bytes through a bare pipe;
 #   2. start-up: `sigil run -- true` against `true` (target: at most 10 ms more).
 # Needs hyperfine (`apt-get install -y hyperfine`). Run from anywhere: benches/run-overhead.sh
 set -euo pipefail
@@ -34,8 +35,11 @@ PY
 cat "$work/big.log" > /dev/null # warm the page cache
 
 echo "== throughput, 1 GiB, 10 secrets"
-hyperfine --warmup 1 --runs 5 \
+# The second baseline is the pipe alone: the bytes cross one pipe, as a child's output must to
+# reach a redactor, with nothing redacted.
+hyperfine --warmup 1 --runs 10 \
     "cat $work/big.log > /dev/null" \
+    "cat $work/big.log | cat > /dev/null" \
     "$sigil run --secrets $work/secrets.env -- cat $work/big.log > /dev/null"
 
 echo "== start-up"

@@ -227,6 +227,47 @@ fn secrets_lifecycle() {
 }
 
 #[test]
+fn value_reads_are_audited_under_either_read_audit_sync() {
+    let home = Home::new();
+    home.ok(&["init"], "");
+    home.ok(&["secrets", "set", "api_token"], "tok-123\n");
+    assert_eq!(
+        home.ok(&["secrets", "get", "api_token", "--reveal"], ""),
+        "tok-123\n"
+    );
+    assert_eq!(
+        home.ok(
+            &[
+                "secrets",
+                "get",
+                "api_token",
+                "--reveal",
+                "--read-audit-sync",
+                "full"
+            ],
+            ""
+        ),
+        "tok-123\n"
+    );
+    let (code, out, err) = home.run(
+        &[
+            "secrets",
+            "get",
+            "api_token",
+            "--reveal",
+            "--read-audit-sync",
+            "sometimes",
+        ],
+        "",
+    );
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    let audit = home.ok(&["audit", "--action", "access", "--format", "json"], "");
+    let records: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    assert_eq!(records.as_array().unwrap().len(), 2, "{audit}");
+    home.ok(&["audit", "verify"], "");
+}
+
+#[test]
 fn dotenv_import_export_round_trips() {
     let home = Home::new();
     home.ok(&["init"], "");

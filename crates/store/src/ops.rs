@@ -467,19 +467,17 @@ pub(crate) async fn audit_verify(tx: &mut impl Tx) -> Result<AuditVerdict> {
 // Secrets
 
 fn meta_from_row(row: &Row) -> Result<SecretMeta> {
-    let kind = ScopeKind::parse(&row.text(2)?)?;
-    let owner = row.text(3)?;
-    let name = SecretName::new(&row.text(4)?)?;
-    let environment = row.text(5)?;
+    let kind = ScopeKind::parse(row.str(2)?)?;
+    let name = SecretName::new(row.str(4)?)?;
     let metadata: serde_json::Value =
-        serde_json::from_str(&row.text(7)?).map_err(|_| Error::corrupt("metadata is not JSON"))?;
+        serde_json::from_str(row.str(7)?).map_err(|_| Error::corrupt("metadata is not JSON"))?;
     Ok(SecretMeta {
         id: row.i64(0)?,
         key: SecretKey {
             workspace: row.text(1)?,
-            scope: Scope::from_parts(kind, Some(&owner))?,
+            scope: Scope::from_parts(kind, Some(row.str(3)?))?,
             name,
-            environment: Environment::new(Some(&environment)),
+            environment: Environment::new(Some(row.str(5)?)),
         },
         description: row.text(6)?,
         metadata,
@@ -922,18 +920,18 @@ pub(crate) async fn candidates(
     let mut out = vec![Vec::new(); names.len()];
     for row in &rows {
         // Only what precedence needs: no description or metadata to decode per candidate.
-        let name = row.text(3)?;
-        let Some(queries) = asked.get(name.as_str()) else {
+        let name = row.str(3)?;
+        let Some(queries) = asked.get(name) else {
             continue;
         };
-        let kind = ScopeKind::parse(&row.text(1)?)?;
+        let kind = ScopeKind::parse(row.str(1)?)?;
         let candidate = Candidate {
             secret_id: row.i64(0)?,
             key: SecretKey {
                 workspace: ctx.workspace.clone(),
-                scope: Scope::from_parts(kind, Some(&row.text(2)?))?,
-                name: SecretName::new(&name)?,
-                environment: Environment::new(Some(&row.text(4)?)),
+                scope: Scope::from_parts(kind, Some(row.str(2)?))?,
+                name: SecretName::new(name)?,
+                environment: Environment::new(Some(row.str(4)?)),
             },
             version: row.i64(5)?,
             expires_at: row.opt_i64(6)?.map(Timestamp),

@@ -99,6 +99,14 @@ impl Row {
             _ => Err(Error::corrupt(format!("column {i} is not an integer"))),
         }
     }
+    /// A text column, borrowed (for values parsed or checked rather than kept).
+    pub(crate) fn str(&self, i: usize) -> Result<&str> {
+        match self.cell(i)? {
+            Cell::Text(v) => Ok(v),
+            Cell::Null => Err(Error::corrupt(format!("null in column {i}"))),
+            _ => Err(Error::corrupt(format!("column {i} is not text"))),
+        }
+    }
     pub(crate) fn text(&self, i: usize) -> Result<String> {
         self.opt_text(i)?
             .ok_or_else(|| Error::corrupt(format!("null in column {i}")))
