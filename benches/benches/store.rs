@@ -53,8 +53,9 @@ fn backends(group: &str) -> Vec<Backend> {
         master: MasterKey::generate(),
         _dir: Some(dir),
     }];
-    match std::env::var("SIGIL_TEST_POSTGRES_URL") {
-        Ok(url) => {
+    // An empty value counts as unset (it would otherwise name a SQLite file).
+    match std::env::var("SIGIL_TEST_POSTGRES_URL").map(|url| url.trim().to_owned()) {
+        Ok(url) if !url.is_empty() => {
             let sep = if url.contains('?') { '&' } else { '?' };
             let schema = format!("sigil_bench_{group}");
             out.push(Backend {
@@ -65,7 +66,7 @@ fn backends(group: &str) -> Vec<Backend> {
                 _dir: None,
             });
         }
-        Err(_) => eprintln!("postgres benches skipped: SIGIL_TEST_POSTGRES_URL is not set"),
+        _ => eprintln!("postgres benches skipped: SIGIL_TEST_POSTGRES_URL is not set"),
     }
     out
 }
