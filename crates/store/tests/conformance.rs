@@ -526,9 +526,17 @@ async fn handles(site: Site) {
         kind(handle.clone(), "other").await,
         "handle refused: issued for another workspace"
     );
-    let mut tampered = handle.clone();
-    let last = tampered.pop().unwrap();
-    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // Change the first character of the MAC: every bit of it is significant, so
+    // the result is still well-formed base64url. (The last character carries
+    // padding bits, and a change there can make the handle malformed instead.)
+    let mac_start = handle.rfind('.').unwrap() + 1;
+    let first = &handle[mac_start..mac_start + 1];
+    let replacement = if first == "A" { "B" } else { "A" };
+    let tampered = format!(
+        "{}{replacement}{}",
+        &handle[..mac_start],
+        &handle[mac_start + 1..]
+    );
     assert_eq!(kind(tampered, W).await, "handle refused: bad signature");
     let (short, _) = store
         .issue_handle(&actor(), &k, Some(std::time::Duration::from_micros(1)))
