@@ -243,7 +243,11 @@ pub(crate) fn mac_verify(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
 }
 
 pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
-    Sha256::digest(data).to_vec()
+    sha256_array(data).to_vec()
+}
+
+pub(crate) fn sha256_array(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -1,5 +1,6 @@
 //! Every store operation, written once over [`Tx`].
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -227,15 +228,94 @@ impl<'a> NewAudit<'a> {
     }
 }
 
+/// The fields of one audit record, borrowed: what the canonical form and the INSERT read, whether
+/// the record is being appended or read back for verification.
+struct AuditFields<'a> {
+    seq: i64,
+    at: i64,
+    actor: &'a str,
+    action: &'a str,
+    workspace: Option<&'a str>,
+    scope: Option<Cow<'a, str>>,
+    name: Option<&'a str>,
+    environment: Option<&'a str>,
+    version: Option<i64>,
+    pipeline: Option<&'a str>,
+    run: Option<&'a str>,
+    step: Option<&'a str>,
+    source: Option<&'a str>,
+    outcome: &'a str,
+    detail: Option<&'a str>,
+}
+
+impl<'a> AuditFields<'a> {
+    fn of_record(r: &'a AuditRecord) -> Self {
+        AuditFields {
+            seq: r.seq,
+            at: r.at.0,
+            actor: &r.actor,
+            action: &r.action,
+            workspace: r.workspace.as_deref(),
+            scope: r.scope.as_deref().map(Cow::Borrowed),
+            name: r.name.as_deref(),
+            environment: r.environment.as_deref(),
+            version: r.version,
+            pipeline: r.pipeline.as_deref(),
+            run: r.run.as_deref(),
+            step: r.step.as_deref(),
+            source: r.source.as_deref(),
+            outcome: &r.outcome,
+            detail: r.detail.as_deref(),
+        }
+    }
+
+    /// The record `new` becomes, with the text forms a stored record has (scope `pipeline:ID`,
+    /// environment `*` for all environments).
+    fn of_new(seq: i64, at: Timestamp, new: &'a NewAudit<'a>) -> Self {
+        let key = new.key;
+        let access = new.access;
+        AuditFields {
+            seq,
+            at: at.0,
+            actor: &new.actor.name,
+            action: new.action,
+            workspace: key.map(|k| k.workspace.as_str()),
+            scope: key.map(|k| match &k.scope {
+                Scope::Workspace => Cow::Borrowed("workspace"),
+                scope => Cow::Owned(scope.to_string()),
+            }),
+            name: key.map(|k| k.name.as_str()),
+            environment: key.map(|k| match &k.environment {
+                Environment::All => "*",
+                Environment::Named(name) => name.as_str(),
+            }),
+            version: new.version,
+            pipeline: access.and_then(|a| a.pipeline.as_deref()),
+            run: access.and_then(|a| a.run.as_deref()),
+            step: access.and_then(|a| a.step.as_deref()),
+            source: new.actor.source.as_deref(),
+            outcome: new.outcome,
+            detail: new.detail.as_deref(),
+        }
+    }
+}
+
 /// The canonical form that a record's hash covers: every field, in order, plus the previous hash,
 /// as a JSON array: `["sigil-audit-v1", seq, at, actor, ..., detail, "<prev hash hex>"]`.
 fn canonical(record: &AuditRecord, prev_hash: &[u8]) -> Vec<u8> {
-    serde_json::to_vec(&CanonicalAudit(record, &crypto::hex(prev_hash)))
-        .expect("a JSON array of strings and numbers serializes")
+    let mut out = Vec::new();
+    canonical_into(&mut out, &AuditFields::of_record(record), prev_hash);
+    out
 }
 
-/// Serializes the canonical array from borrowed fields (one buffer, no intermediate values).
-struct CanonicalAudit<'a>(&'a AuditRecord, &'a str);
+/// Writes the canonical form into `out` (cleared first), one buffer, no intermediate values.
+fn canonical_into(out: &mut Vec<u8>, fields: &AuditFields<'_>, prev_hash: &[u8]) {
+    out.clear();
+    serde_json::to_writer(&mut *out, &CanonicalAudit(fields, &crypto::hex(prev_hash)))
+        .expect("a JSON array of strings and numbers serializes");
+}
+
+struct CanonicalAudit<'a>(&'a AuditFields<'a>, &'a str);
 
 impl serde::Serialize for CanonicalAudit<'_> {
     fn serialize<S: serde::Serializer>(
@@ -247,9 +327,9 @@ impl serde::Serialize for CanonicalAudit<'_> {
         let mut array = serializer.serialize_tuple(17)?;
         array.serialize_element("sigil-audit-v1")?;
         array.serialize_element(&r.seq)?;
-        array.serialize_element(&r.at.0)?;
-        array.serialize_element(&r.actor)?;
-        array.serialize_element(&r.action)?;
+        array.serialize_element(&r.at)?;
+        array.serialize_element(r.actor)?;
+        array.serialize_element(r.action)?;
         array.serialize_element(&r.workspace)?;
         array.serialize_element(&r.scope)?;
         array.serialize_element(&r.name)?;
@@ -259,7 +339,7 @@ impl serde::Serialize for CanonicalAudit<'_> {
         array.serialize_element(&r.run)?;
         array.serialize_element(&r.step)?;
         array.serialize_element(&r.source)?;
-        array.serialize_element(&r.outcome)?;
+        array.serialize_element(r.outcome)?;
         array.serialize_element(&r.detail)?;
         array.serialize_element(prev_hex)?;
         array.end()
@@ -286,57 +366,50 @@ pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> 
     /// Rows per INSERT: one statement per chunk instead of one per record (a step's batch
     /// writes a record per value).
     const CHUNK: usize = 32;
-    let (mut seq, mut prev) = audit_head(tx).await?;
+    const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let (mut seq, head) = audit_head(tx).await?;
+    let mut prev: [u8; 32] = head
+        .try_into()
+        .map_err(|_| Error::corrupt("audit head"))?;
     let at = Timestamp::now();
+    let mut canonical = Vec::with_capacity(512);
     for chunk in records.chunks(CHUNK) {
-        let mut params: Vec<Val> = Vec::with_capacity(chunk.len() * 17);
+        // Every record's fields and hashes first, so that the parameters can borrow them.
+        let mut rows = Vec::with_capacity(chunk.len());
         for new in chunk {
             seq += 1;
-            let access = new.access.cloned().unwrap_or_default();
-            let record = AuditRecord {
-                seq,
-                at,
-                actor: new.actor.name.clone(),
-                action: new.action.to_owned(),
-                workspace: new.key.map(|k| k.workspace.clone()),
-                scope: new.key.map(|k| k.scope.to_string()),
-                name: new.key.map(|k| k.name.to_string()),
-                environment: new.key.map(|k| k.environment.to_string()),
-                version: new.version,
-                pipeline: access.pipeline,
-                run: access.run,
-                step: access.step,
-                source: new.actor.source.clone(),
-                outcome: new.outcome.to_owned(),
-                detail: new.detail.clone(),
-            };
-            let hash = crypto::sha256(&canonical(&record, &prev));
-            params.extend([
-                seq.into(),
-                at.0.into(),
-                record.actor.into(),
-                record.action.into(),
-                record.workspace.into(),
-                record.scope.into(),
-                record.name.into(),
-                record.environment.into(),
-                record.version.into(),
-                record.pipeline.into(),
-                record.run.into(),
-                record.step.into(),
-                record.source.into(),
-                record.outcome.into(),
-                record.detail.into(),
-                prev.into(),
-                hash.clone().into(),
-            ]);
+            let fields = AuditFields::of_new(seq, at, new);
+            canonical_into(&mut canonical, &fields, &prev);
+            let hash = crypto::sha256_array(&canonical);
+            rows.push((fields, prev, hash));
             prev = hash;
         }
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let mut params: Vec<Val<'_>> = Vec::with_capacity(chunk.len() * 17);
+        for (r, prev_hash, hash) in &rows {
+            params.extend([
+                r.seq.into(),
+                r.at.into(),
+                r.actor.into(),
+                r.action.into(),
+                r.workspace.into(),
+                Val::T(r.scope.as_deref().map(Cow::Borrowed)),
+                r.name.into(),
+                r.environment.into(),
+                r.version.into(),
+                r.pipeline.into(),
+                r.run.into(),
+                r.step.into(),
+                r.source.into(),
+                r.outcome.into(),
+                r.detail.into(),
+                prev_hash.as_slice().into(),
+                hash.as_slice().into(),
+            ]);
+        }
         let sql = format!(
             "INSERT INTO audit (seq, at, actor, action, workspace, scope, name, environment, \
              version, pipeline, run, step, source, outcome, detail, prev_hash, hash) VALUES {}",
-            vec![row; chunk.len()].join(", ")
+            vec![ROW; chunk.len()].join(", ")
         );
         tx.exec(&sql, &params).await?;
     }
@@ -492,7 +565,7 @@ fn meta_from_row(row: &Row) -> Result<SecretMeta> {
     })
 }
 
-fn key_params(key: &SecretKey) -> Vec<Val> {
+fn key_params(key: &SecretKey) -> Vec<Val<'_>> {
     vec![
         key.workspace.as_str().into(),
         key.scope.kind().as_str().into(),
@@ -907,9 +980,9 @@ pub(crate) async fn candidates(
     let mut params: Vec<Val> = vec![ctx.workspace.as_str().into()];
     params.extend(names.iter().map(|q| Val::from(q.name.as_str())));
     // An absent pipeline or user matches no owner: owners are never NULL.
-    params.push(Val::T(ctx.pipeline.clone()));
-    params.push(Val::T(ctx.user.clone()));
-    params.push(Val::T(Some(ctx.environment.clone().unwrap_or_default())));
+    params.push(ctx.pipeline.as_deref().into());
+    params.push(ctx.user.as_deref().into());
+    params.push(ctx.environment.as_deref().unwrap_or_default().into());
     let rows = tx.query(&sql, &params).await?;
     // Which queries ask for each name (a name may be asked for in several scopes).
     let mut asked: std::collections::HashMap<&str, Vec<usize>> =
@@ -980,11 +1053,14 @@ pub(crate) async fn reveal_batch(
         run: ctx.run.clone(),
         step: step.map(str::to_owned),
     };
+    let mut by_version = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        by_version.insert((row.i64(0)?, row.i64(1)?), row);
+    }
     let mut values = Vec::with_capacity(picks.len());
     for pick in picks {
-        let row = rows
-            .iter()
-            .find(|r| r.i64(0).ok() == Some(pick.secret_id) && r.i64(1).ok() == Some(pick.version))
+        let row = by_version
+            .get(&(pick.secret_id, pick.version))
             .filter(|r| r.opt_i64(4).ok().flatten().is_none())
             .ok_or_else(|| {
                 Error::from(ErrorKind::NotFound {
@@ -1002,8 +1078,8 @@ pub(crate) async fn reveal_batch(
             pick.secret_id,
             &pick.key,
             pick.version,
-            &row.blob(2)?,
-            &row.blob(3)?,
+            row.bytes(2)?,
+            row.bytes(3)?,
         )?);
     }
     let records: Vec<NewAudit<'_>> = picks

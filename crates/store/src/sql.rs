@@ -4,6 +4,7 @@
 //! runs SQL. Statements are written with `?` placeholders (SQLite's) and rewritten to `$n` for
 //! PostgreSQL; both schemas use 64-bit integers, text and byte strings only.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,47 +13,53 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// A statement parameter.
+/// A statement parameter. Text and bytes borrow where they can: an audited batch binds
+/// hundreds of strings that already live in the caller's records.
 #[derive(Debug, Clone)]
-pub(crate) enum Val {
+pub(crate) enum Val<'a> {
     I(Option<i64>),
-    T(Option<String>),
-    B(Option<Vec<u8>>),
+    T(Option<Cow<'a, str>>),
+    B(Option<Cow<'a, [u8]>>),
 }
 
-impl From<i64> for Val {
-    fn from(v: i64) -> Val {
+impl From<i64> for Val<'_> {
+    fn from(v: i64) -> Self {
         Val::I(Some(v))
     }
 }
-impl From<Option<i64>> for Val {
-    fn from(v: Option<i64>) -> Val {
+impl From<Option<i64>> for Val<'_> {
+    fn from(v: Option<i64>) -> Self {
         Val::I(v)
     }
 }
-impl From<&str> for Val {
-    fn from(v: &str) -> Val {
-        Val::T(Some(v.to_owned()))
+impl<'a> From<&'a str> for Val<'a> {
+    fn from(v: &'a str) -> Self {
+        Val::T(Some(Cow::Borrowed(v)))
     }
 }
-impl From<String> for Val {
-    fn from(v: String) -> Val {
-        Val::T(Some(v))
+impl From<String> for Val<'_> {
+    fn from(v: String) -> Self {
+        Val::T(Some(Cow::Owned(v)))
     }
 }
-impl From<Option<String>> for Val {
-    fn from(v: Option<String>) -> Val {
-        Val::T(v)
+impl From<Option<String>> for Val<'_> {
+    fn from(v: Option<String>) -> Self {
+        Val::T(v.map(Cow::Owned))
     }
 }
-impl From<Option<&str>> for Val {
-    fn from(v: Option<&str>) -> Val {
-        Val::T(v.map(str::to_owned))
+impl<'a> From<Option<&'a str>> for Val<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Val::T(v.map(Cow::Borrowed))
     }
 }
-impl From<Vec<u8>> for Val {
-    fn from(v: Vec<u8>) -> Val {
-        Val::B(Some(v))
+impl From<Vec<u8>> for Val<'_> {
+    fn from(v: Vec<u8>) -> Self {
+        Val::B(Some(Cow::Owned(v)))
+    }
+}
+impl<'a> From<&'a [u8]> for Val<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Val::B(Some(Cow::Borrowed(v)))
     }
 }
 
@@ -66,11 +73,11 @@ pub(crate) enum Cell {
 }
 
 impl Cell {
-    pub(crate) fn to_val(&self, kind: char) -> Val {
+    pub(crate) fn to_val(&self, kind: char) -> Val<'_> {
         match (self, kind) {
             (Cell::Int(i), _) => Val::I(Some(*i)),
-            (Cell::Text(t), _) => Val::T(Some(t.clone())),
-            (Cell::Blob(b), _) => Val::B(Some(b.clone())),
+            (Cell::Text(t), _) => Val::T(Some(Cow::Borrowed(t))),
+            (Cell::Blob(b), _) => Val::B(Some(Cow::Borrowed(b))),
             (Cell::Null, 'i') => Val::I(None),
             (Cell::Null, 'b') => Val::B(None),
             (Cell::Null, _) => Val::T(None),
@@ -119,8 +126,12 @@ impl Row {
         }
     }
     pub(crate) fn blob(&self, i: usize) -> Result<Vec<u8>> {
+        self.bytes(i).map(<[u8]>::to_vec)
+    }
+    /// A byte string column, borrowed.
+    pub(crate) fn bytes(&self, i: usize) -> Result<&[u8]> {
         match self.cell(i)? {
-            Cell::Blob(v) => Ok(v.clone()),
+            Cell::Blob(v) => Ok(v),
             _ => Err(Error::corrupt(format!("column {i} is not a byte string"))),
         }
     }
@@ -136,15 +147,15 @@ pub(crate) enum Dialect {
 /// One open transaction.
 pub(crate) trait Tx {
     fn dialect(&self) -> Dialect;
-    async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>>;
-    async fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64>;
+    async fn query(&mut self, sql: &str, params: &[Val<'_>]) -> Result<Vec<Row>>;
+    async fn exec(&mut self, sql: &str, params: &[Val<'_>]) -> Result<u64>;
     async fn batch(&mut self, sql: &str) -> Result<()>;
 }
 
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
-impl rusqlite::ToSql for Val {
+impl rusqlite::ToSql for Val<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
         Ok(match self {
@@ -334,7 +345,7 @@ impl Tx for SqliteTx<'_> {
         Dialect::Sqlite
     }
 
-    async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>> {
+    async fn query(&mut self, sql: &str, params: &[Val<'_>]) -> Result<Vec<Row>> {
         let mut stmt = self
             .tx
             .prepare_cached(sql)
@@ -365,7 +376,7 @@ impl Tx for SqliteTx<'_> {
         Ok(out)
     }
 
-    async fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
+    async fn exec(&mut self, sql: &str, params: &[Val<'_>]) -> Result<u64> {
         let mut stmt = self
             .tx
             .prepare_cached(sql)
@@ -666,7 +677,7 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-fn pg_params(params: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+fn pg_params<'a>(params: &'a [Val<'_>]) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
     params
         .iter()
         .map(|v| match v {
@@ -682,7 +693,7 @@ impl Tx for PgTx<'_> {
         Dialect::Postgres
     }
 
-    async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>> {
+    async fn query(&mut self, sql: &str, params: &[Val<'_>]) -> Result<Vec<Row>> {
         use tokio_postgres::types::Type;
         let statement = self.statement(sql).await?;
         let rows = self
@@ -724,7 +735,7 @@ impl Tx for PgTx<'_> {
         Ok(out)
     }
 
-    async fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
+    async fn exec(&mut self, sql: &str, params: &[Val<'_>]) -> Result<u64> {
         let statement = self.statement(sql).await?;
         self.tx
             .execute(&statement, &pg_params(params))
