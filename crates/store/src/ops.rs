@@ -368,9 +368,7 @@ pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> 
     const CHUNK: usize = 32;
     const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     let (mut seq, head) = audit_head(tx).await?;
-    let mut prev: [u8; 32] = head
-        .try_into()
-        .map_err(|_| Error::corrupt("audit head"))?;
+    let mut prev: [u8; 32] = head.try_into().map_err(|_| Error::corrupt("audit head"))?;
     let at = Timestamp::now();
     let mut canonical = Vec::with_capacity(512);
     for chunk in records.chunks(CHUNK) {

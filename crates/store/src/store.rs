@@ -93,11 +93,20 @@ macro_rules! transact {
             Backend::Sqlite(db) => {
                 let db = db.clone();
                 let handle = tokio::runtime::Handle::current();
-                tokio::task::spawn_blocking(move || {
-                    db.with_tx(commit, |mut $tx| handle.block_on(async move { $body }))
-                })
-                .await
-                .map_err(|e| Error::backend("sqlite task", e))?
+                let run =
+                    move || db.with_tx(commit, |mut $tx| handle.block_on(async move { $body }));
+                // A multi-threaded runtime lets this thread block in place (its other tasks
+                // move to another worker): no hand-off to a blocking thread and back, which
+                // costs more than a short transaction. A single-threaded one cannot.
+                if tokio::runtime::Handle::current().runtime_flavor()
+                    == tokio::runtime::RuntimeFlavor::MultiThread
+                {
+                    tokio::task::block_in_place(run)
+                } else {
+                    tokio::task::spawn_blocking(run)
+                        .await
+                        .map_err(|e| Error::backend("sqlite task", e))?
+                }
             }
             Backend::Postgres(db) => {
                 let mut connection = db.lock().await;
@@ -663,6 +672,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::sql::Tx as _;
+    use secrecy::ExposeSecret as _;
 
     /// The durability setting a transaction of `commit` runs under, as the database reports it.
     async fn durability(store: &Store, commit: Commit) -> Result<String> {
@@ -727,6 +737,49 @@ mod tests {
         client
             .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
             .await
+            .unwrap();
+    }
+    /// SQLite work blocks in place on a multi-threaded runtime (from `block_on` or from a task on
+    /// a worker) and moves to a blocking thread on a single-threaded one: all three must work.
+    #[test]
+    fn sqlite_transactions_work_on_every_runtime_flavor() {
+        async fn write_and_read(store: Arc<Store>, value: &str) {
+            let key = SecretKey::new("default", SecretName::new("flavor").unwrap());
+            let value = SecretString::from(value);
+            store
+                .set(&Actor::new("tester"), &key, &value, &SetOptions::default())
+                .await
+                .unwrap();
+            let (_, read) = store
+                .reveal(&Actor::new("tester"), &key, &Access::default(), None)
+                .await
+                .unwrap();
+            assert_eq!(read.expose_secret(), value.expose_secret());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let location = StoreLocation::Sqlite(dir.path().join("store.db"));
+        let single = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = Arc::new(single.block_on(async {
+            Store::create(
+                &location,
+                KeySource::Key(MasterKey::generate()),
+                &Actor::new("t"),
+            )
+            .await
+            .unwrap()
+        }));
+        single.block_on(write_and_read(store.clone(), "on one thread"));
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        multi.block_on(write_and_read(store.clone(), "from block_on"));
+        multi
+            .block_on(multi.spawn(write_and_read(store, "from a worker")))
             .unwrap();
     }
 }
