@@ -366,7 +366,6 @@ pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> 
     /// Rows per INSERT: one statement per chunk instead of one per record (a step's batch
     /// writes a record per value).
     const CHUNK: usize = 32;
-    const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     let (mut seq, head) = audit_head(tx).await?;
     let mut prev: [u8; 32] = head.try_into().map_err(|_| Error::corrupt("audit head"))?;
     let at = Timestamp::now();
@@ -382,37 +381,108 @@ pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> 
             rows.push((fields, prev, hash));
             prev = hash;
         }
-        let mut params: Vec<Val<'_>> = Vec::with_capacity(chunk.len() * 17);
-        for (r, prev_hash, hash) in &rows {
-            params.extend([
-                r.seq.into(),
-                r.at.into(),
-                r.actor.into(),
-                r.action.into(),
-                r.workspace.into(),
-                Val::T(r.scope.as_deref().map(Cow::Borrowed)),
-                r.name.into(),
-                r.environment.into(),
-                r.version.into(),
-                r.pipeline.into(),
-                r.run.into(),
-                r.step.into(),
-                r.source.into(),
-                r.outcome.into(),
-                r.detail.into(),
-                prev_hash.as_slice().into(),
-                hash.as_slice().into(),
-            ]);
-        }
-        let sql = format!(
+        let mut insert = RepeatingRows::new(
             "INSERT INTO audit (seq, at, actor, action, workspace, scope, name, environment, \
-             version, pipeline, run, step, source, outcome, detail, prev_hash, hash) VALUES {}",
-            vec![ROW; chunk.len()].join(", ")
+             version, pipeline, run, step, source, outcome, detail, prev_hash, hash) VALUES ",
         );
-        tx.exec(&sql, &params).await?;
+        for (r, prev_hash, hash) in &rows {
+            insert.begin_row();
+            insert.unique(r.seq.into());
+            insert.unique(r.at.into());
+            insert.text(Some(r.actor));
+            insert.text(Some(r.action));
+            insert.text(r.workspace);
+            insert.text(r.scope.as_deref());
+            insert.unique(r.name.into());
+            insert.text(r.environment);
+            insert.unique(r.version.into());
+            insert.text(r.pipeline);
+            insert.text(r.run);
+            insert.text(r.step);
+            insert.text(r.source);
+            insert.text(Some(r.outcome));
+            insert.text(r.detail);
+            insert.unique(prev_hash.as_slice().into());
+            insert.unique(hash.as_slice().into());
+            insert.sql.push(')');
+        }
+        tx.exec(&insert.sql, &insert.params).await?;
     }
     set_meta(tx, "audit_head", &format!("{seq} {}", b64(&prev))).await?;
     Ok(())
+}
+
+/// A multi-row INSERT in which a text value that repeats the previous row's value in the same
+/// column is bound once and referred to by number (`?N`): the records of one step share actor,
+/// action, workspace, pipeline, run and step, and binding every copy again cost more than
+/// writing the rows.
+struct RepeatingRows<'a> {
+    sql: String,
+    params: Vec<Val<'a>>,
+    /// Per column of the current row: the previous row's text value and its number.
+    previous: Vec<Option<(Option<&'a str>, usize)>>,
+    column: usize,
+}
+
+impl<'a> RepeatingRows<'a> {
+    fn new(head: &str) -> Self {
+        RepeatingRows {
+            sql: head.to_owned(),
+            params: Vec::new(),
+            previous: Vec::new(),
+            column: 0,
+        }
+    }
+
+    fn begin_row(&mut self) {
+        self.sql
+            .push_str(if self.params.is_empty() { "(" } else { ", (" });
+        self.column = 0;
+    }
+
+    fn placeholder(&mut self, number: usize) {
+        if self.column > 0 {
+            self.sql.push_str(", ");
+        }
+        self.sql.push('?');
+        // `write!` here cost more than the rest of the statement's assembly.
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut rest = number;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.sql
+            .push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+        self.column += 1;
+    }
+
+    /// A value bound for this place only.
+    fn unique(&mut self, value: Val<'a>) {
+        self.params.push(value);
+        self.placeholder(self.params.len());
+    }
+
+    /// A text value (or a text NULL), bound again only when it differs from the previous row's.
+    fn text(&mut self, value: Option<&'a str>) {
+        if self.previous.len() <= self.column {
+            self.previous.resize(self.column + 1, None);
+        }
+        let number = match self.previous[self.column] {
+            Some((previous, number)) if previous == value => number,
+            _ => {
+                self.params.push(value.into());
+                self.params.len()
+            }
+        };
+        self.previous[self.column] = Some((value, number));
+        self.placeholder(number);
+    }
 }
 
 const AUDIT_COLS: &str = "seq, at, actor, action, workspace, scope, name, environment, version, \

@@ -504,6 +504,18 @@ fn mask_password(url: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn postgres_placeholders_number_in_order_or_keep_their_number() {
+        assert_eq!(
+            numbered("SELECT a FROM t WHERE b = ? AND c = ?"),
+            "SELECT a FROM t WHERE b = $1 AND c = $2"
+        );
+        assert_eq!(
+            numbered("VALUES (?1, ?2, ?12), (?3, ?2, ?12)"),
+            "VALUES ($1, $2, $12), ($3, $2, $12)"
+        );
+    }
+
     fn check(url: &str, expected: &str) {
         assert_eq!(PostgresUrl::parse(url).unwrap().to_string(), expected);
     }
@@ -662,16 +674,25 @@ impl PgTx<'_> {
     }
 }
 
+/// Rewrites SQLite placeholders for PostgreSQL: `?` becomes `$1`, `$2`, ... in order, and an
+/// explicitly numbered `?N` (a value bound once and used in several places) becomes `$N`.
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '?' {
             out.push(c);
+            continue;
+        }
+        out.push('$');
+        if chars.peek().is_some_and(char::is_ascii_digit) {
+            while let Some(digit) = chars.next_if(char::is_ascii_digit) {
+                out.push(digit);
+            }
+        } else {
+            n += 1;
+            out.push_str(&n.to_string());
         }
     }
     out

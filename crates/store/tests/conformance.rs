@@ -492,8 +492,19 @@ async fn batched_lookup_precedence(site: Site) {
         .await
         .unwrap();
     assert_eq!(access.len(), 3);
-    assert_eq!(access[0].step.as_deref(), Some("/steps/0/run"));
-    assert_eq!(access[0].pipeline.as_deref(), Some("deploy"));
+    // One record per value, in order: each names its own secret (scopes and environments
+    // differ here) and shares the step's pipeline, run and step.
+    for (record, pick) in access.iter().zip(&picks) {
+        assert_eq!(record.name.as_deref(), Some(pick.key.name.as_str()));
+        assert_eq!(record.scope, Some(pick.key.scope.to_string()));
+        assert_eq!(record.environment, Some(pick.key.environment.to_string()));
+        assert_eq!(record.version, Some(pick.version));
+        assert_eq!(record.step.as_deref(), Some("/steps/0/run"));
+        assert_eq!(record.pipeline.as_deref(), Some("deploy"));
+        assert_eq!(record.run.as_deref(), Some("run-1"));
+        assert_eq!(record.detail, None);
+    }
+    assert!(store.verify_audit().await.unwrap().first_bad.is_none());
 }
 
 async fn handles(site: Site) {
