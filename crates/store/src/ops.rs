@@ -382,6 +382,7 @@ pub(crate) async fn append_audit(tx: &mut impl Tx, records: &[NewAudit<'_>]) -> 
             prev = hash;
         }
         let mut insert = RepeatingRows::new(
+            chunk.len(),
             "INSERT INTO audit (seq, at, actor, action, workspace, scope, name, environment, \
              version, pipeline, run, step, source, outcome, detail, prev_hash, hash) VALUES ",
         );
@@ -425,11 +426,14 @@ struct RepeatingRows<'a> {
 }
 
 impl<'a> RepeatingRows<'a> {
-    fn new(head: &str) -> Self {
+    /// Room for `rows` rows of up to 17 columns, so that neither buffer grows while it fills.
+    fn new(rows: usize, head: &str) -> Self {
+        let mut sql = String::with_capacity(head.len() + rows * 17 * 7);
+        sql.push_str(head);
         RepeatingRows {
-            sql: head.to_owned(),
-            params: Vec::new(),
-            previous: Vec::new(),
+            sql,
+            params: Vec::with_capacity(rows * 17),
+            previous: Vec::with_capacity(17),
             column: 0,
         }
     }
@@ -458,7 +462,7 @@ impl<'a> RepeatingRows<'a> {
             }
         }
         self.sql
-            .push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+            .extend(digits[start..].iter().map(|&d| char::from(d)));
         self.column += 1;
     }
 
