@@ -85,8 +85,11 @@ impl<S: SecretSource> SecretSource for Counting<S> {
     }
 }
 
+/// The runtime `sigil run` resolves on: multi-threaded, so SQLite transactions block in place
+/// (on a single-threaded runtime each one also pays a hand-off to tokio's blocking pool).
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap()
