@@ -540,6 +540,40 @@ fn tracing_writer_masks_events() {
     assert_eq!(&*sink.lock().unwrap(), b"event token=*** tail=s3cr3t");
 }
 
+/// A wrapped `MakeWriter` still decides per event: an inner writer limited to warnings gets the
+/// warning, masked, and never the info event.
+#[test]
+fn tracing_writer_keeps_the_inner_writers_level_filter() {
+    use tracing_subscriber::fmt::writer::MakeWriterExt as _;
+    let redactor = build(&[("k", "s3cr3t-v4lue")], Mask::Stars, &[]);
+    let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    #[derive(Clone)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let shared = Shared(sink.clone());
+    let inner = (move || shared.clone()).with_max_level(tracing::Level::WARN);
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(crate::RedactMakeWriter::new(&redactor, inner))
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!("info token=s3cr3t-v4lue");
+        tracing::warn!("warn token=s3cr3t-v4lue");
+    });
+    let written = String::from_utf8(sink.lock().unwrap().clone()).unwrap();
+    assert!(written.contains("warn token=***"), "{written}");
+    assert!(!written.contains("info"), "{written}");
+    assert!(!written.contains("s3cr3t-v4lue"), "{written}");
+}
+
 /// Random values over a small alphabet (so they overlap and repeat), an input made of random
 /// bytes and pieces of needles, and random cuts.
 fn case() -> impl Strategy<Value = (Vec<String>, bool, Vec<u8>, Vec<usize>)> {

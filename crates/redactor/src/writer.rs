@@ -257,4 +257,10 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for RedactMakeWriter<M> {
     fn make_writer(&'a self) -> Self::Writer {
         RedactWriter::new(&self.redactor, self.inner.make_writer())
     }
+
+    /// The inner writer's choice for this event's metadata (level filters such as
+    /// `MakeWriterExt::with_max_level`, or routing by target, keep working when wrapped).
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        RedactWriter::new(&self.redactor, self.inner.make_writer_for(meta))
+    }
 }
