@@ -103,6 +103,8 @@ pub(crate) struct Matcher {
     pub(crate) literals: Vec<Arc<Literal>>,
     pub(crate) flexibles: Vec<Arc<Flexible>>,
     gram: usize,
+    /// The shortest needle (of a flexible needle, its first segment): `L` of the module docs.
+    min_len: usize,
     stride: usize,
     shift: u32,
     bitmap: Vec<u64>,
@@ -239,6 +241,7 @@ impl Matcher {
             literals,
             flexibles,
             gram,
+            min_len,
             stride,
             shift,
             bitmap,
@@ -381,6 +384,43 @@ impl Matcher {
             at += segment.len();
         }
         Some(at)
+    }
+
+    /// The positions at or after `from` in `input`, at least `L` bytes before its end, where a
+    /// needle may begin and run past the end (candidates for [`Matcher::start_partials`]).
+    ///
+    /// A match that has consumed `r >= L` bytes holds, at the first multiple `p` of the stride
+    /// at or after its start, a whole window at an offset under the stride: one the index
+    /// registered. So a few windows, one every stride, name every such start; only the last
+    /// `L - 1` positions need testing one by one.
+    pub(crate) fn far_starts(&self, input: &[u8], from: usize, out: &mut Vec<usize>) {
+        let n = input.len();
+        if self.needle_count() == 0 || from + self.min_len > n {
+            return;
+        }
+        let last_start = n - self.min_len;
+        let mut p = from.div_ceil(self.stride) * self.stride;
+        while p < last_start + self.stride {
+            let key = window(&input[p..], self.gram);
+            if self.maybe(key)
+                && let Some(&(begin, end)) = self.windows.get(&key)
+            {
+                for &(_, offset) in &self.entries[begin as usize..end as usize] {
+                    if let Some(start) = p.checked_sub(offset as usize)
+                        && (from..=last_start).contains(&start)
+                    {
+                        out.push(start);
+                    }
+                }
+            }
+            p += self.stride;
+        }
+    }
+
+    /// The shortest needle length `L`: positions closer than this to the end of the input are
+    /// not covered by [`Matcher::far_starts`].
+    pub(crate) fn min_len(&self) -> usize {
+        self.min_len
     }
 
     /// Whether some needle could begin with `tail`, judged by its first window alone: a cheap

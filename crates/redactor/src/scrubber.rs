@@ -71,6 +71,8 @@ pub(crate) struct Scrubber {
     /// Complete occurrences inside the carry.
     found: Vec<Occurrence>,
     scratch: Vec<Partial>,
+    /// Scratch: input positions where a partial match may start.
+    starts: Vec<usize>,
     occurrences: Vec<Occurrence>,
     /// Merged occurrences of the current write: (start, end, id of the first).
     intervals: Vec<(usize, usize, u32)>,
@@ -85,6 +87,7 @@ impl Scrubber {
             partials: Vec::new(),
             found: Vec::new(),
             scratch: Vec::new(),
+            starts: Vec::new(),
             occurrences: Vec::new(),
             intervals: Vec::new(),
         }
@@ -155,14 +158,20 @@ impl Scrubber {
         }
         // 2. Occurrences wholly inside the input.
         matcher.scan(input, c, &mut self.occurrences);
-        // 3. New partial matches near the end of the input.
+        // 3. New partial matches near the end of the input: the starts the index's windows
+        //    name, then every one of the last `L - 1` positions that may start a needle.
         let total = c + input.len();
         let from = c.max(total.saturating_sub(matcher.max_hold));
+        let near = from.max(total.saturating_sub(matcher.min_len() - 1));
+        let mut starts = std::mem::take(&mut self.starts);
+        starts.clear();
+        matcher.far_starts(input, from - c, &mut starts);
+        starts.sort_unstable();
+        starts.dedup();
+        let near_starts = (near..total).filter(|&pos| matcher.may_start(&input[pos - c..]));
+        let candidates = starts.iter().map(|&start| c + start).chain(near_starts);
         let mut fresh = std::mem::take(&mut self.partials);
-        for pos in from..total {
-            if !matcher.may_start(&input[pos - c..]) {
-                continue;
-            }
+        for pos in candidates {
             fresh.clear();
             matcher.start_partials(pos, input[pos - c], &mut fresh);
             for mut partial in fresh.drain(..) {
@@ -184,6 +193,7 @@ impl Scrubber {
                 }
             }
         }
+        self.starts = starts;
         self.partials = fresh;
         self.partials.clear();
         std::mem::swap(&mut self.partials, &mut self.scratch);
