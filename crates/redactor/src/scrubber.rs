@@ -7,7 +7,9 @@
 //! 1. the partial matches from the carry are advanced over the input; each one that completes
 //!    is an occurrence starting in the carry;
 //! 2. the gram index scans the input alone for occurrences lying wholly inside it;
-//! 3. partial matches are started at the input positions within `max_hold` of its end;
+//! 3. partial matches are started at the input positions within `max_hold` of its end: those at
+//!    least `L` bytes from the end are named by a few gram-index windows (see
+//!    `Matcher::far_starts`), the last `L - 1` are tested one by one;
 //! 4. occurrences are sorted by start (longest first) and merged into intervals where they
 //!    overlap (adjacent ones stay apart);
 //! 5. the release point is the start of the oldest live partial match, moved back to the start
