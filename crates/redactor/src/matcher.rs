@@ -4,7 +4,7 @@
 //!
 //! - **The gram index** finds complete occurrences. Every needle is at least `L` bytes long (the
 //!   shortest needle of the set, never under 4). Take `G` = 8 when `L >= 16` and the set has
-//!   over 1,024 literal needles (8-byte windows keep a large bitmap sparse), else 4, and the
+//!   more than 1,024 literal needles, else 4, and the
 //!   stride `S = L - G + 1`. Any occurrence of a needle contains, at some position `p` that is a
 //!   multiple of `S`, a window of `G` bytes lying wholly inside it, at offset `p - start < S`.
 //!   So the index registers, for each needle, its `G`-byte windows at offsets `0..S`; the scan
