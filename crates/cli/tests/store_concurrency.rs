@@ -101,15 +101,8 @@ fn sqlite_eight_processes() {
 
 #[test]
 fn postgres_eight_processes() {
-    let url = match std::env::var("SIGIL_TEST_POSTGRES_URL") {
-        Ok(url) => url,
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("SIGIL_TEST_POSTGRES_URL must be set under CI")
-        }
-        Err(_) => {
-            eprintln!("skipped: set SIGIL_TEST_POSTGRES_URL to run the PostgreSQL tests");
-            return;
-        }
+    let Some(url) = sigil_store::test_postgres_url() else {
+        return;
     };
     let home = tempfile::tempdir().unwrap();
     let home = home.path().to_str().unwrap().to_owned();

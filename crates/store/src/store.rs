@@ -713,15 +713,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres_read_audit_commits_skip_only_their_own_flush() {
-        let url = match std::env::var("SIGIL_TEST_POSTGRES_URL") {
-            Ok(url) => url,
-            Err(_) if std::env::var_os("CI").is_some() => {
-                panic!("SIGIL_TEST_POSTGRES_URL must be set under CI")
-            }
-            Err(_) => {
-                eprintln!("skipped: set SIGIL_TEST_POSTGRES_URL to run the PostgreSQL tests");
-                return;
-            }
+        let Some(url) = crate::test_postgres_url() else {
+            return;
         };
         let mut id = [0u8; 6];
         rand::fill(&mut id[..]);

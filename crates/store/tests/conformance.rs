@@ -81,19 +81,6 @@ impl Site {
     }
 }
 
-fn pg_url() -> Option<String> {
-    match std::env::var("SIGIL_TEST_POSTGRES_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("SIGIL_TEST_POSTGRES_URL must be set under CI")
-        }
-        Err(_) => {
-            eprintln!("skipped: set SIGIL_TEST_POSTGRES_URL to run the PostgreSQL tests");
-            None
-        }
-    }
-}
-
 async fn with_sqlite<F, Fut>(test: F)
 where
     F: FnOnce(Site) -> Fut,
@@ -115,7 +102,9 @@ where
     F: FnOnce(Site) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = sigil_store::test_postgres_url() else {
+        return;
+    };
     let mut id = [0u8; 6];
     rand::fill(&mut id[..]);
     let schema = format!(
