@@ -515,21 +515,24 @@ async fn async_writer_matches_sync() {
     assert_eq!(writer.into_inner(), b"a *** b s3cr3t-v4");
 }
 
+/// A writer into a buffer the test keeps a handle on (what a `MakeWriter` hands out per event).
+#[derive(Clone)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[test]
 fn tracing_writer_masks_events() {
     use tracing_subscriber::fmt::MakeWriter;
     let redactor = build(&[("k", "s3cr3t-v4lue")], Mask::Stars, &[]);
     let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    #[derive(Clone)]
-    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().write(buf)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let shared = Shared(sink.clone());
     let make = crate::RedactMakeWriter::new(&redactor, move || shared.clone());
     let mut writer = make.make_writer();
@@ -547,16 +550,6 @@ fn tracing_writer_keeps_the_inner_writers_level_filter() {
     use tracing_subscriber::fmt::writer::MakeWriterExt as _;
     let redactor = build(&[("k", "s3cr3t-v4lue")], Mask::Stars, &[]);
     let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    #[derive(Clone)]
-    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().write(buf)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let shared = Shared(sink.clone());
     let inner = (move || shared.clone()).with_max_level(tracing::Level::WARN);
     let subscriber = tracing_subscriber::fmt()
