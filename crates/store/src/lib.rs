@@ -49,7 +49,11 @@ mod model;
 mod ops;
 mod sql;
 mod store;
+#[doc(hidden)]
+pub mod testing;
 
+#[doc(hidden)]
+pub use crate::testing::test_postgres_url;
 pub use crate::{
     crypto::{KdfParams, MasterKey},
     dotenv::{DotenvEntries, parse_dotenv, render_dotenv},
@@ -63,26 +67,6 @@ pub use crate::{
     sql::{PostgresUrl, StoreLocation},
     store::{KeySource, ReadAuditSync, Store},
 };
-
-/// The PostgreSQL server sigil's test suites run against: `SIGIL_TEST_POSTGRES_URL` (unset or
-/// empty: none). Without one the caller's PostgreSQL tests are skipped, with a line on stderr
-/// that says so, except under CI (`CI` set), where a missing server is a failure, never a skip.
-///
-/// # Panics
-/// When `CI` is set and the variable is unset or empty.
-#[doc(hidden)]
-pub fn test_postgres_url() -> Option<String> {
-    match std::env::var("SIGIL_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("SIGIL_TEST_POSTGRES_URL must be set under CI")
-        }
-        _ => {
-            eprintln!("skipped: set SIGIL_TEST_POSTGRES_URL to run the PostgreSQL tests");
-            None
-        }
-    }
-}
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

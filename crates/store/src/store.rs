@@ -716,22 +716,11 @@ mod tests {
         let Some(url) = crate::test_postgres_url() else {
             return;
         };
-        let mut id = [0u8; 6];
-        rand::fill(&mut id[..]);
-        let schema: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        let schema = format!("t_{schema}");
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let location = StoreLocation::parse(&format!("{url}{sep}schema={schema}")).unwrap();
-        check_levels(&location, ["on", "off", "on"]).await;
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-            .await
-            .unwrap();
+        let schema = crate::testing::TestSchema::new(&url);
+        check_levels(&schema.location, ["on", "off", "on"]).await;
+        schema.drop_schema().await;
     }
+
     /// SQLite work blocks in place on a multi-threaded runtime (from `block_on` or from a task on
     /// a worker) and moves to a blocking thread on a single-threaded one: all three must work.
     #[test]

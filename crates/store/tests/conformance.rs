@@ -6,6 +6,7 @@
 use std::future::Future;
 
 use secrecy::{ExposeSecret, SecretString};
+use sigil_store::testing::TestSchema;
 use sigil_store::{
     Access, Actor, AuditQuery, Candidate, Environment, ErrorKind, KeySource, ListFilter, MasterKey,
     NameQuery, ReadAuditSync, RunContext, Scope, ScopeKind, SecretKey, SecretName, SetOptions,
@@ -16,7 +17,7 @@ use sigil_store::{
 struct Site {
     location: StoreLocation,
     sqlite: Option<std::path::PathBuf>,
-    pg: Option<(String, String)>,
+    pg: Option<TestSchema>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -26,15 +27,8 @@ impl Site {
         if let Some(path) = &self.sqlite {
             let conn = rusqlite::Connection::open(path).unwrap();
             conn.execute_batch(sql).unwrap();
-        } else if let Some((url, schema)) = &self.pg {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("SET search_path TO \"{schema}\"; {sql}"))
-                .await
-                .unwrap();
+        } else if let Some(schema) = &self.pg {
+            schema.client().await.batch_execute(sql).await.unwrap();
         }
     }
 }
@@ -54,15 +48,8 @@ impl Site {
             )
             .unwrap();
             bytes.len()
-        } else if let Some((url, schema)) = &self.pg {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("SET search_path TO \"{schema}\""))
-                .await
-                .unwrap();
+        } else if let Some(schema) = &self.pg {
+            let client = schema.client().await;
             let mut bytes: Vec<u8> = client.query_one(select, &[]).await.unwrap().get(0);
             bytes[offset] ^= 1;
             client
@@ -105,29 +92,15 @@ where
     let Some(url) = sigil_store::test_postgres_url() else {
         return;
     };
-    let mut id = [0u8; 6];
-    rand::fill(&mut id[..]);
-    let schema = format!(
-        "t_{}",
-        id.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let location = StoreLocation::parse(&format!("{url}{sep}schema={schema}")).unwrap();
+    let schema = TestSchema::new(&url);
     test(Site {
-        location,
+        location: schema.location.clone(),
         sqlite: None,
-        pg: Some((url.clone(), schema.clone())),
+        pg: Some(schema.clone()),
         _dir: None,
     })
     .await;
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-        .await
-        .unwrap();
+    schema.drop_schema().await;
 }
 
 /// Declares each conformance test once, for both backends.
@@ -855,13 +828,9 @@ async fn backup_restore(site: Site) {
     // PostgreSQL the id sequence must continue after the restored ids).
     let backup = restored.backup(&actor()).await.unwrap();
     let (location, cleanup) = match &site.pg {
-        Some((url, schema)) => {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let schema = format!("{schema}_r");
-            (
-                StoreLocation::parse(&format!("{url}{sep}schema={schema}")).unwrap(),
-                Some((url.clone(), schema)),
-            )
+        Some(schema) => {
+            let restored_into = TestSchema::named(&schema.url, &format!("{}_r", schema.name));
+            (restored_into.location.clone(), Some(restored_into))
         }
         None => (StoreLocation::Sqlite(dir.path().join("again.db")), None),
     };
@@ -876,15 +845,8 @@ async fn backup_restore(site: Site) {
     assert_eq!(reveal(&again, &key("new")).await, "n");
     assert!(again.verify_audit().await.unwrap().first_bad.is_none());
     drop(again);
-    if let Some((url, schema)) = cleanup {
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-            .await
-            .unwrap();
+    if let Some(schema) = cleanup {
+        schema.drop_schema().await;
     }
 }
 
