@@ -69,15 +69,15 @@ impl<S: SecretSource> SecretSource for Counting<S> {
     async fn find(
         &self,
         context: &RunContext,
-        lookups: &[Lookup],
-    ) -> Result<Vec<Vec<Found>>, SourceError> {
+        lookups: &[Lookup<'_>],
+    ) -> Result<Vec<Found>, SourceError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.find(context, lookups).await
     }
 
     async fn reveal(
         &self,
-        items: &[Reveal],
+        items: &[Reveal<'_>],
         access: Access<'_>,
     ) -> Result<Vec<SecretString>, SourceError> {
         self.calls.fetch_add(1, Ordering::Relaxed);

@@ -163,8 +163,8 @@ impl SecretSource for CliSource<'_> {
     async fn find(
         &self,
         context: &RunContext,
-        lookups: &[Lookup],
-    ) -> Result<Vec<Vec<Found>>, SourceError> {
+        lookups: &[Lookup<'_>],
+    ) -> Result<Vec<Found>, SourceError> {
         match self {
             CliSource::File(source) => source.find(context, lookups).await,
             CliSource::Store(source) => source.find(context, lookups).await,
@@ -173,7 +173,7 @@ impl SecretSource for CliSource<'_> {
 
     async fn reveal(
         &self,
-        items: &[Reveal],
+        items: &[Reveal<'_>],
         access: Access<'_>,
     ) -> Result<Vec<SecretString>, SourceError> {
         match self {

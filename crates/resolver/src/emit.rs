@@ -13,12 +13,12 @@ use crate::resolved::{Render, ResolvedNode, ResolvedScalar, ResolvedSecret};
 /// A resolved tree as a JSON value: substituted values are strings; untouched scalars keep their
 /// type (YAML 1.2 core schema for plain YAML scalars: `on`, `no`, `yes` stay strings, `3` is a
 /// number).
-pub fn to_json(node: &ResolvedNode, secrets: &[ResolvedSecret], render: Render) -> Value {
+pub fn to_json(node: &ResolvedNode<'_>, secrets: &[ResolvedSecret<'_>], render: Render) -> Value {
     match node {
         ResolvedNode::Mapping(entries) => {
             let mut map = Map::new();
             for (key, value) in entries {
-                map.insert(key.clone(), to_json(value, secrets, render));
+                map.insert((*key).to_owned(), to_json(value, secrets, render));
             }
             Value::Object(map)
         }
@@ -32,7 +32,11 @@ pub fn to_json(node: &ResolvedNode, secrets: &[ResolvedSecret], render: Render) 
     }
 }
 
-fn scalar_to_json(scalar: &ResolvedScalar, secrets: &[ResolvedSecret], render: Render) -> Value {
+fn scalar_to_json(
+    scalar: &ResolvedScalar<'_>,
+    secrets: &[ResolvedSecret<'_>],
+    render: Render,
+) -> Value {
     let text = scalar.render(secrets, render);
     match scalar.core_type {
         CoreType::Null => Value::Null,
@@ -72,7 +76,7 @@ fn int_to_json(text: &str) -> Option<Value> {
 }
 
 /// A resolved tree as a YAML document (without the `---` marker).
-pub fn to_yaml(node: &ResolvedNode, secrets: &[ResolvedSecret], render: Render) -> String {
+pub fn to_yaml(node: &ResolvedNode<'_>, secrets: &[ResolvedSecret<'_>], render: Render) -> String {
     let mut out = String::new();
     match node {
         ResolvedNode::Scalar(scalar) => {
@@ -86,8 +90,8 @@ pub fn to_yaml(node: &ResolvedNode, secrets: &[ResolvedSecret], render: Render) 
 
 fn write_block(
     out: &mut String,
-    node: &ResolvedNode,
-    secrets: &[ResolvedSecret],
+    node: &ResolvedNode<'_>,
+    secrets: &[ResolvedSecret<'_>],
     render: Render,
     indent: usize,
 ) {
@@ -123,8 +127,8 @@ fn write_block(
 /// Writes what follows `key:` or `-`: an inline scalar or empty collection, or a nested block.
 fn write_value(
     out: &mut String,
-    value: &ResolvedNode,
-    secrets: &[ResolvedSecret],
+    value: &ResolvedNode<'_>,
+    secrets: &[ResolvedSecret<'_>],
     render: Render,
     indent: usize,
 ) {
@@ -143,7 +147,11 @@ fn write_value(
     }
 }
 
-fn yaml_scalar(scalar: &ResolvedScalar, secrets: &[ResolvedSecret], render: Render) -> String {
+fn yaml_scalar(
+    scalar: &ResolvedScalar<'_>,
+    secrets: &[ResolvedSecret<'_>],
+    render: Render,
+) -> String {
     let text = scalar.render(secrets, render);
     match scalar.core_type {
         CoreType::Null if text.is_empty() => "null".to_owned(),

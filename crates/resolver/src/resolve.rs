@@ -6,6 +6,7 @@
 //! `redeem` call for handles) and builds the resolved tree from the parsed one: a value is put
 //! into a tree node, never into text, so it is never parsed or expanded again.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use secrecy::SecretString;
@@ -48,9 +49,9 @@ pub async fn validate<S: SecretSource>(
     policy: &Policy,
 ) -> Result<Vec<Diagnostic>, SourceError> {
     let plan = plan(&document.root, document.index, context, policy);
-    let found = find(&plan, context, source).await?;
+    let winners = find(&plan, context, source).await?;
     let mut diagnostics = plan.diagnostics.clone();
-    diagnostics.extend(lookup_diagnostics(&plan, &found, context, document.index));
+    diagnostics.extend(lookup_diagnostics(&plan, &winners, context, document.index));
     // An alias or merge key copies a reference; report it once, at the anchor.
     let mut seen = std::collections::HashSet::new();
     diagnostics.retain(|d| seen.insert((d.code, d.span.byte_range.clone(), d.message.clone())));
@@ -61,25 +62,25 @@ pub async fn validate<S: SecretSource>(
 /// Resolves the step at `pointer` now: looks up and reveals exactly the values that step needs,
 /// in one batched call each, and returns the substituted subtree, the environment bindings of
 /// its shell fields and the values to scrub.
-pub async fn resolve_step<S: SecretSource>(
-    document: &Document,
+pub async fn resolve_step<'a, S: SecretSource>(
+    document: &'a Document,
     pointer: &str,
     context: &RunContext,
     source: &S,
     policy: &Policy,
-) -> Result<ResolvedStep, ResolveError> {
+) -> Result<ResolvedStep<'a>, ResolveError> {
     resolve(document, pointer, context, source, policy, Mode::Reveal).await
 }
 
 /// Like [`resolve_step`], but reveals nothing: every check is made (handles excepted: redeeming
 /// one reveals it) and every value in the result is `***`. For showing what a step would become.
-pub async fn preview_step<S: SecretSource>(
-    document: &Document,
+pub async fn preview_step<'a, S: SecretSource>(
+    document: &'a Document,
     pointer: &str,
     context: &RunContext,
     source: &S,
     policy: &Policy,
-) -> Result<ResolvedStep, ResolveError> {
+) -> Result<ResolvedStep<'a>, ResolveError> {
     resolve(document, pointer, context, source, policy, Mode::Preview).await
 }
 
@@ -89,21 +90,21 @@ enum Mode {
     Preview,
 }
 
-async fn resolve<S: SecretSource>(
-    document: &Document,
+async fn resolve<'a, S: SecretSource>(
+    document: &'a Document,
     pointer: &str,
     context: &RunContext,
     source: &S,
     policy: &Policy,
     mode: Mode,
-) -> Result<ResolvedStep, ResolveError> {
+) -> Result<ResolvedStep<'a>, ResolveError> {
     let node = document
         .get(pointer)
         .ok_or_else(|| ResolveError::NoSuchStep(pointer.to_owned()))?;
     let plan = plan(node, document.index, context, policy);
-    let found = find(&plan, context, source).await?;
+    let winners = find(&plan, context, source).await?;
     let mut diagnostics = plan.diagnostics.clone();
-    diagnostics.extend(lookup_diagnostics(&plan, &found, context, document.index));
+    diagnostics.extend(lookup_diagnostics(&plan, &winners, context, document.index));
 
     // Reveal the winners, one batched call; redeem handles, one batched call.
     let access = Access {
@@ -114,12 +115,12 @@ async fn resolve<S: SecretSource>(
     // (lookup index, reveal index), in lookup order so secrets come out in document order.
     let mut reveal_index = Vec::with_capacity(plan.lookups.len());
     for (lookup_index, lookup) in plan.lookups.iter().enumerate() {
-        if let Some(first) = found[lookup_index].first().filter(|f| !f.expired) {
+        if let Some(first) = winners[lookup_index].filter(|f| !f.expired) {
             reveal_index.push((lookup_index, reveals.len()));
             reveals.push(Reveal {
-                name: lookup.name.clone(),
-                slot: lookup.slots[first.slot].clone(),
-                found: first.clone(),
+                name: lookup.name,
+                slot: &lookup.slots[first.slot],
+                found: first,
             });
         }
     }
@@ -144,7 +145,7 @@ async fn resolve<S: SecretSource>(
         (Mode::Reveal, false) => source.redeem(&plan.handles, access).await?,
     };
 
-    let mut secrets: Vec<ResolvedSecret> = Vec::with_capacity(values.len());
+    let mut secrets: Vec<ResolvedSecret<'a>> = Vec::with_capacity(values.len());
     let mut secret_of_lookup: Vec<Option<usize>> = vec![None; plan.lookups.len()];
     // Each value moves into its secret (a copy would be one more plaintext to zeroize).
     let mut values = values.into_iter();
@@ -152,7 +153,7 @@ async fn resolve<S: SecretSource>(
         if let Some(value) = values.next() {
             secret_of_lookup[*lookup_index] = Some(secrets.len());
             secrets.push(ResolvedSecret {
-                name: plan.lookups[*lookup_index].name.clone(),
+                name: Cow::Borrowed(plan.lookups[*lookup_index].name),
                 value,
             });
         }
@@ -168,7 +169,10 @@ async fn resolve<S: SecretSource>(
         let problem = match outcome {
             HandleOutcome::Redeemed { name, value } => {
                 secret_of_handle[handle_index] = Some(secrets.len());
-                secrets.push(ResolvedSecret { name, value });
+                secrets.push(ResolvedSecret {
+                    name: Cow::Owned(name),
+                    value,
+                });
                 continue;
             }
             HandleOutcome::Expired => (Code::Expired, "the handle's lifetime has passed"),
@@ -215,7 +219,7 @@ async fn resolve<S: SecretSource>(
         next_site: 0,
         next_shell: 0,
     };
-    let node = builder.node(node, None);
+    let node = builder.node(node);
     let env = builder.env;
     Ok(ResolvedStep {
         pointer: pointer.to_owned(),
@@ -227,29 +231,29 @@ async fn resolve<S: SecretSource>(
 
 /// What [`resolve_names`] found: the values, and the names it could not resolve with why.
 #[derive(Debug, Default)]
-pub struct NamedValues {
+pub struct NamedValues<'a> {
     /// Resolved values, in the order of the names asked for.
-    pub secrets: Vec<ResolvedSecret>,
+    pub secrets: Vec<ResolvedSecret<'a>>,
     /// Names found nowhere visible to the run, or expired, with a reason (no value).
     pub missing: Vec<(String, String)>,
 }
 
 /// Resolves secrets by name, with the same precedence as references, in one batched `find` and
 /// one batched `reveal` (for commands run with secrets in their environment).
-pub async fn resolve_names<S: SecretSource>(
-    names: &[String],
+pub async fn resolve_names<'a, S: SecretSource>(
+    names: &'a [String],
     context: &RunContext,
     source: &S,
     policy: &Policy,
     step: &str,
-) -> Result<NamedValues, SourceError> {
+) -> Result<NamedValues<'a>, SourceError> {
     let mut result = NamedValues::default();
     let mut lookups = Vec::new();
     let shared = slots(None, context, policy).map(|(slots, _)| Arc::<[Slot]>::from(slots));
     for name in names {
         match &shared {
             Ok(slots) => lookups.push(Lookup {
-                name: name.clone(),
+                name,
                 slots: slots.clone(),
             }),
             Err(why) => result.missing.push((name.clone(), (*why).to_owned())),
@@ -259,29 +263,35 @@ pub async fn resolve_names<S: SecretSource>(
         return Ok(result);
     }
     let found = source.find(context, &lookups).await?;
+    let winners = winners(&found, &lookups)?;
     let mut reveals = Vec::new();
-    for (lookup, found) in lookups.iter().zip(&found) {
-        match found.first() {
+    // The names revealed, borrowed from `names` (a reveal borrows the local lookups).
+    let mut revealed: Vec<&'a str> = Vec::new();
+    for (lookup, winner) in lookups.iter().zip(winners) {
+        match winner {
             None => result
                 .missing
-                .push((lookup.name.clone(), "not visible to this run".to_owned())),
+                .push((lookup.name.to_owned(), "not visible to this run".to_owned())),
             Some(first) if first.expired => result
                 .missing
-                .push((lookup.name.clone(), "expired".to_owned())),
-            Some(first) => reveals.push(Reveal {
-                name: lookup.name.clone(),
-                slot: lookup.slots[first.slot].clone(),
-                found: first.clone(),
-            }),
+                .push((lookup.name.to_owned(), "expired".to_owned())),
+            Some(first) => {
+                revealed.push(lookup.name);
+                reveals.push(Reveal {
+                    name: lookup.name,
+                    slot: &lookup.slots[first.slot],
+                    found: first,
+                });
+            }
         }
     }
     if !reveals.is_empty() {
         let values = source.reveal(&reveals, Access { context, step }).await?;
-        result.secrets = reveals
+        result.secrets = revealed
             .into_iter()
             .zip(values)
-            .map(|(reveal, value)| ResolvedSecret {
-                name: reveal.name,
+            .map(|(name, value)| ResolvedSecret {
+                name: Cow::Borrowed(name),
                 value,
             })
             .collect();
@@ -342,11 +352,13 @@ pub async fn explain<S: SecretSource>(
         .map(|(scope, why)| (scope, why.to_owned()))
         .collect();
     let lookup = Lookup {
-        name: name.to_owned(),
+        name,
         slots: slots.into(),
     };
-    let found = source.find(context, std::slice::from_ref(&lookup)).await?;
-    let found = found.into_iter().next().unwrap_or_default();
+    let lookups = std::slice::from_ref(&lookup);
+    let found = source.find(context, lookups).await?;
+    // Checks the answer's shape; every slot that holds the name is shown, not only the winner.
+    winners(&found, lookups)?;
     explanation.slots = lookup
         .slots
         .iter()
@@ -354,7 +366,7 @@ pub async fn explain<S: SecretSource>(
         .map(|(index, slot)| {
             (
                 slot.clone(),
-                found.iter().find(|f| f.slot == index).cloned(),
+                found.iter().find(|f| f.slot == index).copied(),
             )
         })
         .collect();
@@ -390,7 +402,7 @@ enum Target {
 #[derive(Debug, Default)]
 struct Plan<'a> {
     sites: Vec<Site<'a>>,
-    lookups: Vec<Lookup>,
+    lookups: Vec<Lookup<'a>>,
     /// Why a scope was left out of a lookup's slots (to explain an unknown secret).
     unavailable: Vec<Arc<[(Scope, &'static str)]>>,
     handles: Vec<String>,
@@ -488,7 +500,7 @@ fn plan<'a>(node: &'a Node, document: usize, context: &RunContext, policy: &Poli
                                 Ok((slots, unavailable)) => {
                                     let index = plan.lookups.len();
                                     plan.lookups.push(Lookup {
-                                        name: name.clone(),
+                                        name: name.as_str(),
                                         slots,
                                     });
                                     plan.unavailable.push(unavailable);
@@ -606,27 +618,45 @@ fn slots(
     Ok((slots, unavailable))
 }
 
+/// The winner of each of the plan's lookups (`None`: found nowhere), from one batched `find`.
 async fn find<S: SecretSource>(
     plan: &Plan<'_>,
     context: &RunContext,
     source: &S,
-) -> Result<Vec<Vec<Found>>, SourceError> {
+) -> Result<Vec<Option<Found>>, SourceError> {
     if plan.lookups.is_empty() {
         return Ok(Vec::new());
     }
     let found = source.find(context, &plan.lookups).await?;
-    if found.len() != plan.lookups.len() {
-        return Err(SourceError::new(
-            "the secret source answered a different number of lookups",
-        ));
+    winners(&found, &plan.lookups)
+}
+
+/// The first slot found for each lookup: the one precedence picks. A source's answer must be
+/// ordered by lookup, then slot, and name only lookups and slots that were asked for; anything
+/// else is the source's error, never a guess at what it meant.
+fn winners(found: &[Found], lookups: &[Lookup<'_>]) -> Result<Vec<Option<Found>>, SourceError> {
+    let mut winners = vec![None; lookups.len()];
+    let mut previous: Option<(usize, usize)> = None;
+    for found in found {
+        let key = (found.lookup, found.slot);
+        let in_range = lookups
+            .get(found.lookup)
+            .is_some_and(|lookup| found.slot < lookup.slots.len());
+        if !in_range || previous.is_some_and(|previous| previous >= key) {
+            return Err(SourceError::new(
+                "the secret source answered lookups it was not asked, or out of order",
+            ));
+        }
+        previous = Some(key);
+        winners[found.lookup].get_or_insert(*found);
     }
-    Ok(found)
+    Ok(winners)
 }
 
 /// SIG101 for names found nowhere, SIG103 for expired winners.
 fn lookup_diagnostics(
     plan: &Plan<'_>,
-    found: &[Vec<Found>],
+    winners: &[Option<Found>],
     context: &RunContext,
     document: usize,
 ) -> Vec<Diagnostic> {
@@ -637,7 +667,7 @@ fn lookup_diagnostics(
         };
         let lookup = &plan.lookups[index];
         let reference = &site.reference;
-        match found[index].first() {
+        match winners[index] {
             None => {
                 let places: Vec<String> = lookup.slots.iter().map(describe_slot).collect();
                 let mut diagnostic = located(
@@ -738,14 +768,14 @@ fn display_pointer(pointer: &str) -> &str {
 }
 
 /// Builds the resolved tree, in the same order `plan` walked it.
-struct Builder<'a> {
-    plan: &'a Plan<'a>,
-    secret_of_lookup: &'a [Option<usize>],
-    secret_of_handle: &'a [Option<usize>],
-    secrets: &'a [ResolvedSecret],
+struct Builder<'p, 'a> {
+    plan: &'p Plan<'a>,
+    secret_of_lookup: &'p [Option<usize>],
+    secret_of_handle: &'p [Option<usize>],
+    secrets: &'p [ResolvedSecret<'a>],
     env: Vec<EnvBinding>,
-    /// The variable bound to each secret, by secret index.
-    variables: Vec<Option<String>>,
+    /// The binding (index into `env`) of each secret, by secret index.
+    variables: Vec<Option<usize>>,
     /// Every variable name bound so far.
     used: crate::Set<String>,
     /// Scratch: the secret of each reference of the scalar being built.
@@ -755,26 +785,30 @@ struct Builder<'a> {
     next_shell: usize,
 }
 
-impl Builder<'_> {
-    fn node(&mut self, node: &Node, key: Option<&str>) -> ResolvedNode {
+impl<'a> Builder<'_, 'a> {
+    fn node(&mut self, node: &'a Node) -> ResolvedNode<'a> {
         match &node.kind {
             NodeKind::Mapping(entries) => ResolvedNode::Mapping(
                 entries
                     .iter()
-                    .map(|entry| {
-                        (
-                            entry.key.text.clone(),
-                            self.node(&entry.value, Some(&entry.key.text)),
-                        )
-                    })
+                    .map(|entry| (entry.key.text.as_str(), self.node(&entry.value)))
                     .collect(),
             ),
             NodeKind::Sequence(items) => {
-                ResolvedNode::Sequence(items.iter().map(|item| self.node(item, None)).collect())
+                ResolvedNode::Sequence(items.iter().map(|item| self.node(item)).collect())
             }
-            NodeKind::Scalar(scalar) if !scalar.has_references() => ResolvedNode::Scalar(
-                ResolvedScalar::text(scalar.literal_text(), scalar.core_type()),
-            ),
+            NodeKind::Scalar(scalar) if !scalar.has_references() => {
+                ResolvedNode::Scalar(ResolvedScalar {
+                    pieces: scalar
+                        .parts()
+                        .filter_map(|part| match part {
+                            Part::Text(text) => Some(Piece::Text(Cow::Borrowed(text))),
+                            Part::Reference(_) => None,
+                        })
+                        .collect(),
+                    core_type: scalar.core_type(),
+                })
+            }
             NodeKind::Scalar(scalar) => {
                 let first_site = self.next_site;
                 let mut secret_indexes = std::mem::take(&mut self.indexes);
@@ -790,7 +824,6 @@ impl Builder<'_> {
                         });
                     }
                 }
-                let _ = key;
                 let shell = self
                     .plan
                     .shell
@@ -800,22 +833,22 @@ impl Builder<'_> {
                     self.next_shell += 1;
                 }
                 let pieces = match shell {
-                    Some((_, contexts)) => vec![Piece::Text(self.script(
+                    Some((_, contexts)) => vec![Piece::Text(Cow::Owned(self.script(
                         scalar,
                         contexts,
                         &secret_indexes,
                         first_site,
-                    ))],
+                    )))],
                     None => {
                         let mut references = secret_indexes.iter();
                         scalar
                             .parts()
                             .map(|part| match part {
-                                Part::Text(text) => Piece::Text(text.to_owned()),
+                                Part::Text(text) => Piece::Text(Cow::Borrowed(text)),
                                 Part::Reference(_) => match references.next().copied().flatten() {
                                     Some(secret) => Piece::Secret(secret),
                                     // Unreachable for a step that resolved: every site resolved.
-                                    None => Piece::Text(String::new()),
+                                    None => Piece::Text(Cow::Borrowed("")),
                                 },
                             })
                             .collect()
@@ -827,7 +860,7 @@ impl Builder<'_> {
                     core_type: CoreType::String,
                 })
             }
-            _ => ResolvedNode::Scalar(ResolvedScalar::text(String::new(), CoreType::Null)),
+            _ => ResolvedNode::Scalar(ResolvedScalar::text("", CoreType::Null)),
         }
     }
 
@@ -845,11 +878,11 @@ impl Builder<'_> {
                 self.bind(*secret, self.plan.sites[first_site + i].reference);
             }
         }
-        let variables = &self.variables;
+        let (variables, env) = (&self.variables, &self.env);
         shell::render(&parts, contexts, |i| {
             secret_indexes[i]
-                .and_then(|secret| variables[secret].as_deref())
-                .unwrap_or_default()
+                .and_then(|secret| variables[secret])
+                .map_or("", |binding| env[binding].variable.as_str())
         })
     }
 
@@ -858,7 +891,8 @@ impl Builder<'_> {
         if let Some(Some(_)) = self.variables.get(secret) {
             return;
         }
-        let mut base = String::from("SIGIL_");
+        let mut base = String::with_capacity(32);
+        base.push_str("SIGIL_");
         match &reference.kind {
             ReferenceKind::Secret { name, scope } => {
                 push_env_name(&mut base, name);
@@ -888,11 +922,8 @@ impl Builder<'_> {
             self.variables.resize(secret + 1, None);
         }
         self.used.insert(variable.clone());
-        self.env.push(EnvBinding {
-            variable: variable.clone(),
-            secret,
-        });
-        self.variables[secret] = Some(variable);
+        self.variables[secret] = Some(self.env.len());
+        self.env.push(EnvBinding { variable, secret });
     }
 }
 

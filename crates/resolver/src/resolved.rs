@@ -1,5 +1,11 @@
 //! The result of resolving a step: a tree whose strings are literal text and secret slots, the
 //! environment bindings of shell fields, and the values to scrub.
+//!
+//! The tree borrows its keys, its literal text and its names from the parsed document (`'a`):
+//! a step is resolved right before it runs, while its document is at hand, and copying every
+//! untouched string of it would cost more than the resolution itself.
+
+use std::borrow::Cow;
 
 use secrecy::{ExposeSecret, SecretString};
 use sigil_parser::CoreType;
@@ -10,19 +16,19 @@ use sigil_parser::CoreType;
 /// [`ResolvedStep::secrets`], so `Debug` of the tree shows no value, and an emitter decides
 /// whether to write a value or a mask.
 #[derive(Debug)]
-pub struct ResolvedStep {
+pub struct ResolvedStep<'a> {
     /// The JSON pointer of the step.
     pub pointer: String,
     /// The subtree with references substituted; a shell field holds its rewritten script.
-    pub node: ResolvedNode,
+    pub node: ResolvedNode<'a>,
     /// Environment variables a shell field's script expects (`SIGIL_...`), each bound to a
     /// secret.
     pub env: Vec<EnvBinding>,
     /// Every value this step resolved, with its name: what the redactor must scrub from now on.
-    pub secrets: Vec<ResolvedSecret>,
+    pub secrets: Vec<ResolvedSecret<'a>>,
 }
 
-impl ResolvedStep {
+impl ResolvedStep<'_> {
     /// The environment variables to set for the step's child process.
     pub fn env_vars(&self) -> impl Iterator<Item = (&str, &SecretString)> {
         self.env.iter().map(|binding| {
@@ -39,7 +45,7 @@ impl ResolvedStep {
         let ResolvedNode::Mapping(entries) = &self.node else {
             return None;
         };
-        let (_, ResolvedNode::Scalar(scalar)) = entries.iter().find(|(k, _)| k == key)? else {
+        let (_, ResolvedNode::Scalar(scalar)) = entries.iter().find(|(k, _)| *k == key)? else {
             return None;
         };
         Some(SecretString::from(
@@ -50,9 +56,9 @@ impl ResolvedStep {
 
 /// One value resolved for a step.
 #[derive(Debug)]
-pub struct ResolvedSecret {
+pub struct ResolvedSecret<'a> {
     /// The secret's name (for a handle, the name of the secret it was issued for).
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// The value.
     pub value: SecretString,
 }
@@ -68,20 +74,20 @@ pub struct EnvBinding {
 
 /// A node of a resolved tree.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ResolvedNode {
+pub enum ResolvedNode<'a> {
     /// Entries in order, keys as written.
-    Mapping(Vec<(String, ResolvedNode)>),
+    Mapping(Vec<(&'a str, ResolvedNode<'a>)>),
     /// Items in order.
-    Sequence(Vec<ResolvedNode>),
+    Sequence(Vec<ResolvedNode<'a>>),
     /// A scalar.
-    Scalar(ResolvedScalar),
+    Scalar(ResolvedScalar<'a>),
 }
 
 /// A resolved scalar: its pieces and its type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ResolvedScalar {
+pub struct ResolvedScalar<'a> {
     /// Literal text and secrets, in order.
-    pub pieces: Vec<Piece>,
+    pub pieces: Vec<Piece<'a>>,
     /// The scalar's type: a substituted scalar is always a string; an untouched one keeps the
     /// type its text had (YAML 1.2 core schema for plain scalars, JSON types for JSON).
     pub core_type: CoreType,
@@ -89,9 +95,10 @@ pub struct ResolvedScalar {
 
 /// A piece of a resolved string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
-    /// Literal text.
-    Text(String),
+pub enum Piece<'a> {
+    /// Literal text: borrowed from the document, or owned where sigil wrote it (a shell field's
+    /// rewritten script).
+    Text(Cow<'a, str>),
     /// The value of [`ResolvedStep::secrets`]`[i]`.
     Secret(usize),
 }
@@ -105,9 +112,9 @@ pub enum Render {
     Reveal,
 }
 
-impl ResolvedScalar {
+impl<'a> ResolvedScalar<'a> {
     /// A scalar of one literal text.
-    pub fn text(text: impl Into<String>, core_type: CoreType) -> ResolvedScalar {
+    pub fn text(text: impl Into<Cow<'a, str>>, core_type: CoreType) -> ResolvedScalar<'a> {
         ResolvedScalar {
             pieces: vec![Piece::Text(text.into())],
             core_type,
@@ -115,7 +122,7 @@ impl ResolvedScalar {
     }
 
     /// The scalar's string, with values written out or masked.
-    pub fn render(&self, secrets: &[ResolvedSecret], render: Render) -> String {
+    pub fn render(&self, secrets: &[ResolvedSecret<'_>], render: Render) -> String {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {

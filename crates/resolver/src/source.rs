@@ -19,19 +19,22 @@ pub struct Slot {
     pub environment: Option<String>,
 }
 
-/// One name to look up, with the slots to look in, best first.
+/// One name to look up, with the slots to look in, best first. The name is borrowed from the
+/// document (or the caller's list): a step's lookups cost no copy of any name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup {
+pub struct Lookup<'a> {
     /// The secret name.
-    pub name: String,
+    pub name: &'a str,
     /// Slots in precedence order (shared: every unpinned name of a step looks in the same ones).
     pub slots: std::sync::Arc<[Slot]>,
 }
 
-/// A slot that holds a (not deleted) secret of the looked-up name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A slot that holds a (not deleted) secret of a looked-up name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Found {
-    /// Index into [`Lookup::slots`].
+    /// Index of the lookup in the `lookups` given to [`SecretSource::find`].
+    pub lookup: usize,
+    /// Index into that lookup's [`Lookup::slots`].
     pub slot: usize,
     /// Whether the secret's expiry (TTL) has passed.
     pub expired: bool,
@@ -42,12 +45,12 @@ pub struct Found {
 }
 
 /// A value to decrypt: the name, the slot that won, and what [`SecretSource::find`] said of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reveal {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reveal<'a> {
     /// The secret name.
-    pub name: String,
+    pub name: &'a str,
     /// The slot that won precedence.
-    pub slot: Slot,
+    pub slot: &'a Slot,
     /// The winning [`Found`].
     pub found: Found,
 }
@@ -103,19 +106,20 @@ impl SourceError {
 
 /// Where secret values come from. Each method is one batched call for a whole step.
 pub trait SecretSource: Send + Sync {
-    /// For each lookup, every slot that holds a secret of that name, in slot order. Reads
-    /// metadata only: no value is decrypted, no value access is audited.
+    /// Every slot of every lookup that holds a secret of the lookup's name, ordered by lookup,
+    /// then slot (one flat list for the whole step: no list per name). Reads metadata only: no
+    /// value is decrypted, no value access is audited.
     fn find(
         &self,
         context: &RunContext,
-        lookups: &[Lookup],
-    ) -> impl Future<Output = Result<Vec<Vec<Found>>, SourceError>> + Send;
+        lookups: &[Lookup<'_>],
+    ) -> impl Future<Output = Result<Vec<Found>, SourceError>> + Send;
 
     /// The values of the given slots, in order; a source that audits writes one access record per
     /// value with the run and step of `access`.
     fn reveal(
         &self,
-        items: &[Reveal],
+        items: &[Reveal<'_>],
         access: Access<'_>,
     ) -> impl Future<Output = Result<Vec<SecretString>, SourceError>> + Send;
 
@@ -252,8 +256,8 @@ impl MemorySource {
         self.entries.is_empty()
     }
 
-    fn entry(&self, name: &str, slot: &Slot) -> Option<&MemoryEntry> {
-        self.entries.get(name)?.iter().find(|entry| {
+    fn entry_in<'e>(entries: &'e [MemoryEntry], slot: &Slot) -> Option<&'e MemoryEntry> {
+        entries.iter().find(|entry| {
             entry.scope == slot.scope
                 && entry.environment == slot.environment
                 && (entry.owner.is_none() || entry.owner == slot.owner)
@@ -265,37 +269,39 @@ impl SecretSource for MemorySource {
     async fn find(
         &self,
         _context: &RunContext,
-        lookups: &[Lookup],
-    ) -> Result<Vec<Vec<Found>>, SourceError> {
-        Ok(lookups
-            .iter()
-            .map(|lookup| {
-                lookup
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(index, slot)| {
-                        self.entry(&lookup.name, slot).map(|entry| Found {
-                            slot: index,
-                            expired: entry.expired,
-                            version: None,
-                            id: None,
-                        })
-                    })
-                    .collect()
-            })
-            .collect())
+        lookups: &[Lookup<'_>],
+    ) -> Result<Vec<Found>, SourceError> {
+        let mut found = Vec::with_capacity(lookups.len());
+        for (lookup_index, lookup) in lookups.iter().enumerate() {
+            let Some(entries) = self.entries.get(lookup.name) else {
+                continue;
+            };
+            for (index, slot) in lookup.slots.iter().enumerate() {
+                if let Some(entry) = MemorySource::entry_in(entries, slot) {
+                    found.push(Found {
+                        lookup: lookup_index,
+                        slot: index,
+                        expired: entry.expired,
+                        version: None,
+                        id: None,
+                    });
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn reveal(
         &self,
-        items: &[Reveal],
+        items: &[Reveal<'_>],
         _access: Access<'_>,
     ) -> Result<Vec<SecretString>, SourceError> {
         items
             .iter()
             .map(|item| {
-                self.entry(&item.name, &item.slot)
+                self.entries
+                    .get(item.name)
+                    .and_then(|entries| MemorySource::entry_in(entries, item.slot))
                     .map(|entry| entry.value.clone())
                     .ok_or_else(|| SourceError::new(format!("secret {} disappeared", item.name)))
             })

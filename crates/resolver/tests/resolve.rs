@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use proptest::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
-use sigil_parser::{NodeKind, ParseOptions, Scope, parse};
+use sigil_parser::{Document, NodeKind, ParseOptions, Scope, parse};
 use sigil_resolver::{
     Access, Found, HandleOutcome, Lookup, MemorySource, PointerPattern, Policy, Render,
     ResolveError, Reveal, RunContext, SecretSource, SourceError, Trigger, resolve_step, to_json,
@@ -19,16 +19,24 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-/// Parses `config` and resolves the step at `pointer` with the default policy.
-fn resolve_at(
-    config: &str,
+/// The first document of `config`.
+fn first_document(config: &str) -> Document {
+    parse(config, &ParseOptions::default())
+        .documents
+        .into_iter()
+        .next()
+        .unwrap()
+}
+
+/// Resolves the step at `pointer` of `document` with the default policy.
+fn resolve_at<'a>(
+    document: &'a Document,
     pointer: &str,
     context: &RunContext,
     source: &impl SecretSource,
-) -> sigil_resolver::ResolvedStep {
-    let parsed = parse(config, &ParseOptions::default());
+) -> sigil_resolver::ResolvedStep<'a> {
     block_on(resolve_step(
-        &parsed.documents[0],
+        document,
         pointer,
         context,
         source,
@@ -309,7 +317,8 @@ fn shell_fields_bind_variables_instead_of_splicing() {
         (Workspace, None, None, "k", "$(touch x)"),
         (Workspace, None, None, "other", "o"),
     ];
-    let step = resolve_at(config, "/steps/0", &context(), &source(entries));
+    let document = first_document(config);
+    let step = resolve_at(&document, "/steps/0", &context(), &source(entries));
     assert_eq!(
         step.field("run").unwrap().expose_secret(),
         "echo \"${SIGIL_K}\" \"${SIGIL_K}\" \"${SIGIL_K_WORKSPACE}\"\ncat <<EOF\n${SIGIL_OTHER}\nEOF\n"
@@ -338,7 +347,8 @@ fn names_that_map_to_the_same_variable_get_distinct_ones() {
         (Workspace, None, None, "db-password", "dash"),
         (Workspace, None, None, "db_password", "underscore"),
     ];
-    let step = resolve_at(config, "/steps/0", &context(), &source(entries));
+    let document = first_document(config);
+    let step = resolve_at(&document, "/steps/0", &context(), &source(entries));
     assert_eq!(
         step.field("run").unwrap().expose_secret(),
         "echo \"${SIGIL_DB_PASSWORD}\" \"${SIGIL_DB_PASSWORD_2}\" \"${SIGIL_DB_PASSWORD_3}\" \"${SIGIL_DB_PASSWORD}\""
@@ -388,9 +398,9 @@ impl SecretSource for Recording {
     async fn find(
         &self,
         context: &RunContext,
-        lookups: &[Lookup],
-    ) -> Result<Vec<Vec<Found>>, SourceError> {
-        let names: Vec<&str> = lookups.iter().map(|l| l.name.as_str()).collect();
+        lookups: &[Lookup<'_>],
+    ) -> Result<Vec<Found>, SourceError> {
+        let names: Vec<&str> = lookups.iter().map(|l| l.name).collect();
         self.calls
             .lock()
             .unwrap()
@@ -400,10 +410,10 @@ impl SecretSource for Recording {
 
     async fn reveal(
         &self,
-        items: &[Reveal],
+        items: &[Reveal<'_>],
         access: Access<'_>,
     ) -> Result<Vec<SecretString>, SourceError> {
-        let names: Vec<&str> = items.iter().map(|r| r.name.as_str()).collect();
+        let names: Vec<&str> = items.iter().map(|r| r.name).collect();
         self.calls.lock().unwrap().push(format!(
             "reveal {} for {} in {}",
             names.join(","),
@@ -448,12 +458,10 @@ fn a_step_reveals_only_its_own_values_in_one_batched_call() {
         ]),
         calls: Mutex::default(),
     };
-    let step = resolve_at(config, "/steps/0", &context(), &recording);
+    let document = first_document(config);
+    let step = resolve_at(&document, "/steps/0", &context(), &recording);
     assert_eq!(
-        step.secrets
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>(),
+        step.secrets.iter().map(|s| &*s.name).collect::<Vec<_>>(),
         ["a", "b"]
     );
     assert_eq!(
@@ -504,6 +512,82 @@ fn a_failing_step_reveals_nothing() {
     ));
     assert!(matches!(result, Err(ResolveError::Diagnostics(_))));
     assert_eq!(*recording.calls.lock().unwrap(), ["find a,missing"]);
+}
+
+/// Rearranges a `find` answer.
+type Garble = fn(&mut Vec<Found>);
+
+/// Answers `find` with what its inner source found, rearranged by `garble`.
+struct Garbled {
+    inner: MemorySource,
+    garble: Garble,
+    revealed: Mutex<usize>,
+}
+
+impl SecretSource for Garbled {
+    async fn find(
+        &self,
+        context: &RunContext,
+        lookups: &[Lookup<'_>],
+    ) -> Result<Vec<Found>, SourceError> {
+        let mut found = self.inner.find(context, lookups).await?;
+        (self.garble)(&mut found);
+        Ok(found)
+    }
+
+    async fn reveal(
+        &self,
+        items: &[Reveal<'_>],
+        access: Access<'_>,
+    ) -> Result<Vec<SecretString>, SourceError> {
+        *self.revealed.lock().unwrap() += items.len();
+        self.inner.reveal(items, access).await
+    }
+}
+
+#[test]
+fn a_find_answer_out_of_order_or_out_of_range_is_the_sources_error() {
+    let config = "steps:
+  - env: {A: <<a>>, B: <<b>>}
+";
+    let parsed = parse(config, &ParseOptions::default());
+    let entries = [
+        (Workspace, None, None, "a", "va"),
+        (Workspace, None, None, "b", "vb"),
+    ];
+    let garbles: [(&str, Garble); 4] = [
+        ("as found", |_| {}),
+        ("lookups reversed", |found| found.reverse()),
+        ("a lookup not asked for", |found| found[1].lookup = 2),
+        ("a slot not asked for", |found| found[0].slot = 99),
+    ];
+    for (what, garble) in garbles {
+        let source = Garbled {
+            inner: source(&entries),
+            garble,
+            revealed: Mutex::default(),
+        };
+        let result = block_on(resolve_step(
+            &parsed.documents[0],
+            "/steps/0",
+            &context(),
+            &source,
+            &Policy::default(),
+        ));
+        if what == "as found" {
+            assert_eq!(result.unwrap().secrets.len(), 2);
+            continue;
+        }
+        assert!(
+            matches!(&result, Err(ResolveError::Source(_))),
+            "{what}: {result:?}"
+        );
+        assert_eq!(
+            *source.revealed.lock().unwrap(),
+            0,
+            "{what}: nothing revealed"
+        );
+    }
 }
 
 #[test]
@@ -577,7 +661,8 @@ fn check_injection(value: &str) {
         (Workspace, None, None, "k", value),
         (Workspace, None, None, "other", "SECOND-ORDER"),
     ];
-    let step = resolve_at(config, "", &context(), &source(entries));
+    let document = first_document(config);
+    let step = resolve_at(&document, "", &context(), &source(entries));
 
     let expected = serde_json::json!({
         "a": value, "b": format!("x {value} y"), "c": [value, "plain"], "d": {"e": value}, "n": 3, "f": "no",
@@ -726,7 +811,7 @@ fn names_resolve_with_the_same_precedence_in_one_batch() {
     let got: Vec<(&str, &str)> = result
         .secrets
         .iter()
-        .map(|s| (s.name.as_str(), s.value.expose_secret()))
+        .map(|s| (&*s.name, s.value.expose_secret()))
         .collect();
     assert_eq!(got, [("a", "pipe")]);
     assert_eq!(

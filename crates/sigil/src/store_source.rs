@@ -72,13 +72,13 @@ impl SecretSource for StoreSource<'_> {
     async fn find(
         &self,
         context: &RunContext,
-        lookups: &[Lookup],
-    ) -> Result<Vec<Vec<Found>>, SourceError> {
+        lookups: &[Lookup<'_>],
+    ) -> Result<Vec<Found>, SourceError> {
         // A name the store would refuse cannot exist in it: it is simply not found.
         let mut queries = Vec::new();
         let mut query_of = Vec::new();
         for lookup in lookups {
-            match SecretName::new(&lookup.name) {
+            match SecretName::new(lookup.name) {
                 Ok(name) => {
                     query_of.push(Some(queries.len()));
                     queries.push(NameQuery { name, scope: None });
@@ -92,41 +92,37 @@ impl SecretSource for StoreSource<'_> {
             .await
             .map_err(source_error)?;
         let now = Timestamp::now();
-        Ok(lookups
-            .iter()
-            .zip(query_of)
-            .map(|(lookup, query)| {
-                let Some(query) = query else {
-                    return Vec::new();
-                };
-                lookup
-                    .slots
+        let mut found = Vec::with_capacity(lookups.len());
+        for (lookup_index, (lookup, query)) in lookups.iter().zip(query_of).enumerate() {
+            let Some(query) = query else {
+                continue;
+            };
+            for (index, slot) in lookup.slots.iter().enumerate() {
+                let candidate = candidates[query]
                     .iter()
-                    .enumerate()
-                    .filter_map(|(index, slot)| {
-                        candidates[query]
-                            .iter()
-                            .find(|candidate| in_slot(&candidate.key, slot))
-                            .map(|candidate| Found {
-                                slot: index,
-                                expired: candidate.expires_at.is_some_and(|at| at.0 <= now.0),
-                                version: u64::try_from(candidate.version).ok(),
-                                id: Some(candidate.secret_id),
-                            })
-                    })
-                    .collect()
-            })
-            .collect())
+                    .find(|candidate| in_slot(&candidate.key, slot));
+                if let Some(candidate) = candidate {
+                    found.push(Found {
+                        lookup: lookup_index,
+                        slot: index,
+                        expired: candidate.expires_at.is_some_and(|at| at.0 <= now.0),
+                        version: u64::try_from(candidate.version).ok(),
+                        id: Some(candidate.secret_id),
+                    });
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn reveal(
         &self,
-        items: &[Reveal],
+        items: &[Reveal<'_>],
         access: Access<'_>,
     ) -> Result<Vec<SecretString>, SourceError> {
         let mut picks = Vec::with_capacity(items.len());
         for item in items {
-            let name = SecretName::new(&item.name).map_err(source_error)?;
+            let name = SecretName::new(item.name).map_err(source_error)?;
             let (Some(id), Some(version)) = (item.found.id, item.found.version) else {
                 return Err(SourceError::new(format!(
                     "secret {} was not found by this store",
@@ -137,7 +133,7 @@ impl SecretSource for StoreSource<'_> {
                 secret_id: id,
                 key: SecretKey {
                     workspace: access.context.workspace.clone(),
-                    scope: store_scope(&item.slot),
+                    scope: store_scope(item.slot),
                     name,
                     environment: Environment::new(item.slot.environment.as_deref()),
                 },

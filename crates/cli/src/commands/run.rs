@@ -197,7 +197,7 @@ async fn run_pipeline(path: &Path, args: &RunArgs) -> Result<Exit> {
             unreachable!("checked by read_pipeline")
         };
         if let Some((_, ResolvedNode::Scalar(dir))) =
-            fields.iter().find(|(k, _)| k == "working_directory")
+            fields.iter().find(|(k, _)| *k == "working_directory")
         {
             command.current_dir(dir.render(&resolved.secrets, Render::Reveal));
         }
@@ -205,7 +205,7 @@ async fn run_pipeline(path: &Path, args: &RunArgs) -> Result<Exit> {
         for (name, value) in &shared_env {
             command.env(name, value.expose_secret());
         }
-        if let Some((_, env)) = fields.iter().find(|(k, _)| k == "env") {
+        if let Some((_, env)) = fields.iter().find(|(k, _)| *k == "env") {
             for (name, value) in env_of(env, &resolved) {
                 command.env(name, value.expose_secret());
             }
@@ -272,17 +272,17 @@ async fn run_pipeline(path: &Path, args: &RunArgs) -> Result<Exit> {
 
 /// Resolves one step (or the pipeline `env`) now and adds its values to the redactor before
 /// anything can print them.
-async fn resolve(
-    document: &Document,
+async fn resolve<'a>(
+    document: &'a Document,
     pointer: &str,
     context: &RunContext,
     source: &CliSource<'_>,
     policy: &Policy,
     redactor: &Redactor,
-) -> Result<std::result::Result<ResolvedStep, Vec<Diagnostic>>> {
+) -> Result<std::result::Result<ResolvedStep<'a>, Vec<Diagnostic>>> {
     match resolve_step(document, pointer, context, source, policy).await {
         Ok(step) => {
-            redactor.add_values(step.secrets.iter().map(|s| (s.name.as_str(), &s.value)))?;
+            redactor.add_values(step.secrets.iter().map(|s| (&*s.name, &s.value)))?;
             Ok(Ok(step))
         }
         Err(ResolveError::Diagnostics(diagnostics)) => Ok(Err(diagnostics)),
@@ -291,7 +291,7 @@ async fn resolve(
 }
 
 /// `NAME: value` pairs of a resolved `env` mapping.
-fn env_of(node: &ResolvedNode, step: &ResolvedStep) -> Vec<(String, SecretString)> {
+fn env_of(node: &ResolvedNode<'_>, step: &ResolvedStep<'_>) -> Vec<(String, SecretString)> {
     let ResolvedNode::Mapping(entries) = node else {
         return Vec::new();
     };
@@ -299,7 +299,7 @@ fn env_of(node: &ResolvedNode, step: &ResolvedStep) -> Vec<(String, SecretString
         .iter()
         .filter_map(|(name, value)| match value {
             ResolvedNode::Scalar(scalar) => Some((
-                name.clone(),
+                (*name).to_owned(),
                 SecretString::from(scalar.render(&step.secrets, Render::Reveal)),
             )),
             _ => None,
@@ -461,7 +461,7 @@ async fn run_command(args: &RunArgs) -> Result<Exit> {
         }
     }
     let redactor = Redactor::builder().build()?;
-    redactor.add_values(resolved.secrets.iter().map(|s| (s.name.as_str(), &s.value)))?;
+    redactor.add_values(resolved.secrets.iter().map(|s| (&*s.name, &s.value)))?;
     for name in redactor.too_short() {
         eprintln!("warning: the value of {name} is too short to mask (under 4 bytes)");
     }
@@ -469,17 +469,15 @@ async fn run_command(args: &RunArgs) -> Result<Exit> {
     let mut command = tokio::process::Command::new(&args.command[0]);
     command.args(&args.command[1..]);
     for secret in &resolved.secrets {
-        if !is_env_name(&secret.name) {
-            eprintln!(
-                "warning: secret {} is skipped: not a valid environment variable name",
-                secret.name
-            );
+        let name: &str = &secret.name;
+        if !is_env_name(name) {
+            eprintln!("warning: secret {name} is skipped: not a valid environment variable name");
             continue;
         }
-        if args.preserve_env.contains(&secret.name) && std::env::var_os(&secret.name).is_some() {
+        if args.preserve_env.iter().any(|kept| kept == name) && std::env::var_os(name).is_some() {
             continue;
         }
-        command.env(&secret.name, secret.value.expose_secret());
+        command.env(name, secret.value.expose_secret());
     }
     let signals = SignalForwarder::start()?;
     match run_child(command, &redactor, &signals).await {
