@@ -423,6 +423,33 @@ fn a_value_longer_than_64_kib() {
 }
 
 #[test]
+fn large_inputs_find_occurrences_in_every_lane_and_at_every_offset() {
+    // Inputs of 32 KiB and more are scanned in lanes: values placed all along one (in every
+    // lane, across lane boundaries, at every offset modulo the stride, in the remainder) must
+    // all be found, in one buffer and in one write.
+    let values = ["sk-live-7Hq2LmZp9XwR4tVb", "ghp_Zy81KdQe0PmWx5NcA3Lu7"];
+    let redactor = build(&[("a", values[0]), ("b", values[1])], Mask::Stars, &[]);
+    let filler = b"INFO step 3/12: npm ci --prefer-offline --no-audit; ";
+    let mut input = Vec::new();
+    let mut injected = 0;
+    while input.len() < 200_000 {
+        let lead = injected % 41;
+        input.extend(filler.iter().cycle().skip(injected).take(lead + 60));
+        input.extend_from_slice(values[injected % 2].as_bytes());
+        injected += 1;
+    }
+    let expected = model(&redactor, &Mask::Stars, &input);
+    assert_eq!(
+        expected.windows(3).filter(|w| w == b"***").count(),
+        injected
+    );
+    assert!(redactor.redact(&input) == expected, "one buffer");
+    let mut writer = RedactWriter::new(&redactor, Vec::new());
+    writer.write_all(&input).unwrap();
+    assert!(writer.finish().unwrap() == expected, "one write");
+}
+
+#[test]
 fn one_hundred_secrets_sharing_a_prefix() {
     let values: Vec<String> = (0..100)
         .map(|i| format!("ghp_shared_prefix_{i:03}x"))
