@@ -3,7 +3,8 @@
 #   1. throughput: `sigil run -- cat BIGFILE > /dev/null` against `cat BIGFILE > /dev/null` on a
 #      1 GiB log-like file with 10 secrets (target: at least 50% of cat's throughput), and
 #      `cat BIGFILE | cat > /dev/null`, the same bytes through a bare pipe;
-#   2. start-up: `sigil run -- true` against `true` (target: at most 10 ms more).
+#   2. cat's own wall and CPU time, alone and inside `sigil run` (the pipe's cost to the child);
+#   3. start-up: `sigil run -- true` against `true` (target: at most 10 ms more).
 # Needs hyperfine (`apt-get install -y hyperfine`). Run from anywhere: benches/run-overhead.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,17 @@ hyperfine --warmup 1 --runs 10 \
     "cat $work/big.log > /dev/null" \
     "cat $work/big.log | cat > /dev/null" \
     "$sigil run --secrets $work/secrets.env -- cat $work/big.log > /dev/null"
+
+echo "== the child's own time: what writing into a pipe costs cat itself"
+# A child that writes into any pipe pays a kernel copy per byte that `> /dev/null` does not:
+# cat's own CPU time inside `sigil run` bounds the throughput of any reader of that pipe.
+for _ in 1 2 3; do
+    bash -c 'TIMEFORMAT="cat alone: %R s wall, %U s user, %S s sys"; time cat "$0" > /dev/null' \
+        "$work/big.log"
+    "$sigil" run --secrets "$work/secrets.env" -- bash -c \
+        'TIMEFORMAT="cat inside sigil run: %R s wall, %U s user, %S s sys"; time cat "$0"' \
+        "$work/big.log" > /dev/null
+done
 
 echo "== start-up"
 hyperfine --warmup 20 --runs 200 -N \
