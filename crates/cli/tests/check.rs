@@ -188,6 +188,48 @@ fn directories_are_walked_for_configs() {
 }
 
 #[test]
+fn many_files_are_reported_in_path_order_whatever_thread_checked_them() {
+    // Enough files for the parallel path; sizes differ a lot, so workers finish out of order.
+    let dir = tempfile::tempdir().unwrap();
+    let mut expected = vec!["first.yml".to_owned()];
+    write(dir.path(), "first.yml", b"a: <<secrets.>>\n");
+    for d in 0..6 {
+        for f in 0..10 {
+            let name = format!("tree/d{d}/f{f}.yml");
+            let padding: String = (0..(d * 10 + f) * 37 % 400)
+                .map(|i| format!("k{i}: 1\n"))
+                .collect();
+            write(
+                dir.path(),
+                &name,
+                format!("{padding}a: <<secrets.>>\n").as_bytes(),
+            );
+            expected.push(name);
+        }
+    }
+    write(dir.path(), "tree/e.yml", b"a: <<secrets.>>\n");
+    expected.push("tree/e.yml".to_owned());
+    let (code, stdout, stderr) = check(
+        dir.path(),
+        &["--format", "json", "first.yml", "tree", "missing.yml"],
+    );
+    assert_eq!(code, 2, "a missing path is a usage error");
+    assert!(
+        stderr.contains("missing.yml: no such file or directory"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["files_checked"], expected.len());
+    let files: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, expected);
+}
+
+#[test]
 fn an_unreadable_file_is_a_diagnostic_and_the_others_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "good.yml", b"a: <<secrets.>>\n");

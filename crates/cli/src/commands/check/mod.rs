@@ -1,7 +1,8 @@
 //! `sigil check`: validate configs and report every problem at once.
 //!
-//! Files are parsed in parallel (one thread per core taking files from a shared counter; output
-//! order is the order of the paths); the diagnostics are then rendered in one of four formats.
+//! Files are parsed in parallel while the directories are still being walked (one thread per
+//! core taking the next file found; output order is the order of the paths); the diagnostics are
+//! then rendered in one of four formats.
 
 mod github;
 mod human;
@@ -11,7 +12,7 @@ mod sarif;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -101,16 +102,15 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
             return Ok(Exit::Usage);
         }
     };
-    let (files, missing) = collect_files(&args.paths);
-    for path in &missing {
-        eprintln!("error: {}: no such file or directory", path.display());
-    }
     let dialect = match args.dialect {
         DialectArg::Angle => Dialect::Angle,
         DialectArg::Braces => Dialect::Braces,
     };
     let options = ParseOptions::default().dialect(dialect);
-    let files = check_files(&files, &options, validation.as_ref())?;
+    let (files, missing) = check_paths(&args.paths, &options, validation.as_ref())?;
+    for path in &missing {
+        eprintln!("error: {}: no such file or directory", path.display());
+    }
     let report = Report {
         files_checked: files.len(),
         files,
@@ -138,37 +138,41 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
     })
 }
 
-/// One entry per file to check: given files as they are, directories walked for `*.yml`,
-/// `*.yaml`, `*.json` (sorted). A directory that cannot be read becomes an entry too, so its
-/// error is reported. Returns the entries and the paths that do not exist.
-fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let mut files = Vec::new();
+/// Finds the files to check and hands each one to `found` as soon as it is found: given files as
+/// they are, directories walked for `*.yml`, `*.yaml`, `*.json` (sorted). A directory that
+/// cannot be read becomes an entry too, so its error is reported. Returns the paths that do not
+/// exist.
+fn walk_files(paths: &[PathBuf], mut found: impl FnMut(PathBuf)) -> Vec<PathBuf> {
     let mut missing = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_map(|entry| match entry {
+            let entries = walkdir::WalkDir::new(path).sort_by_file_name().into_iter();
+            for entry in entries {
+                match entry {
                     Ok(entry) => {
                         // Symlinked directories are not followed, but a symlinked config file
                         // is checked (and a dangling one reported).
                         let file_like = entry.file_type().is_file()
                             || (entry.path_is_symlink() && !entry.path().is_dir());
-                        (file_like && is_config(entry.path())).then(|| entry.into_path())
+                        if file_like && is_config(entry.path()) {
+                            found(entry.into_path());
+                        }
                     }
                     // An unreadable directory: keep its path so the read error is reported.
-                    Err(err) => err.path().map(Path::to_path_buf),
-                })
-                .collect();
-            files.append(&mut found);
+                    Err(err) => {
+                        if let Some(path) = err.path() {
+                            found(path.to_path_buf());
+                        }
+                    }
+                }
+            }
         } else if path.exists() || path.symlink_metadata().is_ok() {
-            files.push(path.clone());
+            found(path.clone());
         } else {
             missing.push(path.clone());
         }
     }
-    (files, missing)
+    missing
 }
 
 fn is_config(path: &Path) -> bool {
@@ -181,49 +185,69 @@ fn is_config(path: &Path) -> bool {
     )
 }
 
-/// Parses every file, using every core for large sets. Workers take the next file from a shared
-/// counter (files differ a lot in size), and results keep the order of `files`.
-fn check_files(
-    files: &[PathBuf],
+/// Walks `paths` and checks every file found, in the order found; also returns the paths that
+/// do not exist.
+///
+/// A few named files are checked on this thread. Otherwise one worker per core checks files
+/// while this thread is still walking (the walk is mostly system calls, so it overlaps well
+/// with parsing); each worker takes the next file as it becomes free, since files differ a lot
+/// in size.
+fn check_paths(
+    paths: &[PathBuf],
     options: &ParseOptions,
     validation: Option<&Validation>,
-) -> Result<Vec<FileReport>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().div_ceil(8))
-        .max(1);
-    if threads == 1 {
-        return files
+) -> Result<(Vec<FileReport>, Vec<PathBuf>)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let few_files = paths.len() < 16 && !paths.iter().any(|path| path.is_dir());
+    if threads == 1 || few_files {
+        let mut files = Vec::new();
+        let missing = walk_files(paths, |path| files.push(path));
+        let reports = files
             .iter()
             .map(|path| check_file(path, options, validation))
-            .collect();
+            .collect::<Result<_>>()?;
+        return Ok((reports, missing));
     }
-    let next = AtomicUsize::new(0);
-    let mut results = std::thread::scope(|scope| {
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, PathBuf)>();
+    let receiver = Mutex::new(receiver);
+    let (mut results, missing) = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(index) else { break };
-                        done.push((index, check_file(path, options, validation)?));
+                        // The lock is held only to take one path; a poisoned lock still holds
+                        // a valid receiver.
+                        let next = receiver
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .recv();
+                        let Ok((index, path)) = next else { break };
+                        done.push((index, check_file(&path, options, validation)?));
                     }
                     Ok::<_, anyhow::Error>(done)
                 })
             })
             .collect();
-        let mut results = Vec::with_capacity(files.len());
+        let mut index = 0;
+        let missing = walk_files(paths, |path| {
+            // The workers outlive the walk, so the channel is open.
+            let _ = sender.send((index, path));
+            index += 1;
+        });
+        drop(sender);
+        let mut results = Vec::with_capacity(index);
         for worker in workers {
             match worker.join() {
                 Ok(done) => results.extend(done?),
                 Err(_) => anyhow::bail!("a checking thread failed"),
             }
         }
-        Ok(results)
+        Ok((results, missing))
     })?;
     results.sort_unstable_by_key(|(index, _)| *index);
-    Ok(results.into_iter().map(|(_, report)| report).collect())
+    let reports = results.into_iter().map(|(_, report)| report).collect();
+    Ok((reports, missing))
 }
 
 fn check_file(
