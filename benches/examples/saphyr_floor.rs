@@ -1,8 +1,7 @@
 //! The floor of any `sigil check` built on saphyr-parser, as a whole command: read every
 //! `*.yml`, `*.yaml` and `*.json` file below the given directories and pull every saphyr-parser
 //! event of each, on every core, and nothing else (no positions, references, checks or output).
-//! `benches/check-vs-actionlint.sh` times it beside `sigil check` on the same tree. It uses the
-//! same allocator as the `sigil` binary, so the two differ only in what sigil does.
+//! `benches/check-vs-actionlint.sh` times it beside `sigil check` on the same tree.
 //!
 //! Run: `cargo run --release -p sigil-benches --example saphyr_floor -- DIR...`
 
@@ -10,9 +9,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use saphyr_parser::{Event, Parser};
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let mut files = Vec::new();

@@ -14,9 +14,6 @@ use clap::{Parser, Subcommand};
 
 use crate::exit::Exit;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// sigil resolves secret references in pipeline configs and keeps the values out of logs.
 #[derive(Debug, Parser)]
 #[command(name = "sigil", version, about, long_about = None)]
