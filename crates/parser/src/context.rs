@@ -111,13 +111,13 @@ impl<'s> Context<'s> {
             at = range.end;
             match item {
                 Found::Reference { range, kind, form } => {
-                    segments.push(Segment::Reference(Reference {
+                    segments.push(Segment::Reference(Box::new(Reference {
                         kind,
                         form,
                         span: locate(&range),
                         pointer: pointer.to_owned(),
                         document,
-                    }))
+                    })))
                 }
                 Found::Escape { literal, .. } => segments.push(Segment::Text(literal)),
             }

@@ -199,8 +199,9 @@ impl PartialEq for Segments {
 pub enum Segment {
     /// Literal text: a byte range of the scalar's text.
     Text(Range<usize>),
-    /// A reference; its text in the scalar is replaced by the secret's value.
-    Reference(Reference),
+    /// A reference; its text in the scalar is replaced by the secret's value. Boxed: references
+    /// are rare, and every scalar keeps one segment inline, so the segment stays small.
+    Reference(Box<Reference>),
 }
 
 /// A segment with its text borrowed, as yielded by [`Scalar::parts`].
