@@ -27,7 +27,7 @@ use crate::needles::{Flexible, Literal, MAX_WHITESPACE_RUN, NeedleSet};
 
 /// Multiplier of the window hash (the 64-bit golden ratio, Fibonacci hashing).
 const HASH_MUL: u64 = 0x9E37_79B9_7F4A_7C15;
-/// Inputs at least this long are scanned in four lanes (see [`Matcher::scan_windows`]).
+/// Inputs at least this long are scanned in four lanes (see [`Matcher::scan_four_lanes`]).
 const LANES_FROM: usize = 32 << 10;
 /// Ids with this bit set are flexible (multi-line) needles.
 const FLEX: u32 = 1 << 31;
@@ -309,49 +309,95 @@ impl Matcher {
             return;
         }
         match (self.gram, hay.len() >= LANES_FROM) {
-            (8, true) => self.scan_windows::<8, 4>(hay, base, out),
-            (8, false) => self.scan_windows::<8, 1>(hay, base, out),
-            (_, true) => self.scan_windows::<4, 4>(hay, base, out),
-            (_, false) => self.scan_windows::<4, 1>(hay, base, out),
+            (8, true) => self.scan_four_lanes::<8>(hay, base, out),
+            (8, false) => self.scan_one_lane::<8>(hay, base, out),
+            (_, true) => self.scan_four_lanes::<4>(hay, base, out),
+            (_, false) => self.scan_one_lane::<4>(hay, base, out),
         }
     }
 
-    /// The scan of [`Matcher::scan`] with windows of `G` bytes at every multiple of the stride,
-    /// read as `LANES` lanes in step (the first part of the positions, the second, ...).
-    ///
-    /// A large input is mostly not in cache, and the scan then waits on memory: four independent
-    /// streams of loads keep more cache misses in flight than one. A small one (a 4 KiB write)
-    /// reads best as one stream, which the hardware prefetcher follows. Which positions are
-    /// tested does not change, only their order.
-    fn scan_windows<const G: usize, const LANES: usize>(
+    // The scan of [`Matcher::scan`] tests a window of `G` bytes at every multiple of the stride.
+    // The positions whose whole stride lies inside the input are read as stride-long chunks
+    // (`chunks_exact`): each chunk is known to hold its window (the stride is at least `G`), so
+    // the loop has no bounds checks and few instructions per window, and the processor can look
+    // further ahead in the input. That matters because the input is mostly not in cache and the
+    // scan waits on memory. The last few positions go through `scan_tail`.
+
+    /// The positions in order, as one stream of loads, which the hardware prefetcher follows:
+    /// best for a small input such as a 4 KiB write.
+    fn scan_one_lane<const G: usize>(&self, hay: &[u8], base: usize, out: &mut Vec<Occurrence>) {
+        let stride = self.stride;
+        let mut done = 0;
+        if stride >= G {
+            for (i, chunk) in hay.chunks_exact(stride).enumerate() {
+                self.test_window::<G>(hay, i * stride, chunk, base, out);
+            }
+            done = hay.len() / stride;
+        }
+        self.scan_tail::<G>(hay, done, base, out);
+    }
+
+    /// The positions as four lanes in step (the first quarter, the second, ...): four
+    /// independent streams of loads keep more cache misses in flight than one, for a large
+    /// input. Which positions are tested does not change, only their order.
+    fn scan_four_lanes<const G: usize>(&self, hay: &[u8], base: usize, out: &mut Vec<Occurrence>) {
+        let stride = self.stride;
+        let mut done = 0;
+        if stride >= G {
+            let per_lane = hay.len() / stride / 4;
+            let lane = per_lane * stride;
+            let (a, rest) = hay.split_at(lane);
+            let (b, rest) = rest.split_at(lane);
+            let (c, rest) = rest.split_at(lane);
+            let d = &rest[..lane];
+            let lanes = a
+                .chunks_exact(stride)
+                .zip(b.chunks_exact(stride))
+                .zip(c.chunks_exact(stride))
+                .zip(d.chunks_exact(stride));
+            for (i, (((wa, wb), wc), wd)) in lanes.enumerate() {
+                let p = i * stride;
+                self.test_window::<G>(hay, p, wa, base, out);
+                self.test_window::<G>(hay, lane + p, wb, base, out);
+                self.test_window::<G>(hay, 2 * lane + p, wc, base, out);
+                self.test_window::<G>(hay, 3 * lane + p, wd, base, out);
+            }
+            done = 4 * per_lane;
+        }
+        self.scan_tail::<G>(hay, done, base, out);
+    }
+
+    /// Tests the positions from the `from`-th multiple of the stride to the last one whose
+    /// window fits in `hay`.
+    fn scan_tail<const G: usize>(
         &self,
         hay: &[u8],
+        from: usize,
         base: usize,
         out: &mut Vec<Occurrence>,
     ) {
-        let stride = self.stride;
-        let positions = (hay.len() - G) / stride + 1;
-        let lane = positions / LANES;
-        let key_at = |p: usize| {
-            let mut key = [0u8; 8];
-            key[..G].copy_from_slice(&hay[p..p + G]);
-            u64::from_le_bytes(key)
-        };
-        for i in 0..lane {
-            for k in 0..LANES {
-                let p = (k * lane + i) * stride;
-                let key = key_at(p);
-                if self.maybe(key) {
-                    self.verify(hay, p, key, base, out);
-                }
-            }
+        let positions = (hay.len() - G) / self.stride + 1;
+        for i in from..positions {
+            let p = i * self.stride;
+            self.test_window::<G>(hay, p, &hay[p..p + G], base, out);
         }
-        for i in LANES * lane..positions {
-            let p = i * stride;
-            let key = key_at(p);
-            if self.maybe(key) {
-                self.verify(hay, p, key, base, out);
-            }
+    }
+
+    /// Tests the window at `p`, whose bytes start `window`.
+    #[inline(always)]
+    fn test_window<const G: usize>(
+        &self,
+        hay: &[u8],
+        p: usize,
+        window: &[u8],
+        base: usize,
+        out: &mut Vec<Occurrence>,
+    ) {
+        let mut key = [0u8; 8];
+        key[..G].copy_from_slice(&window[..G]);
+        let key = u64::from_le_bytes(key);
+        if self.maybe(key) {
+            self.verify(hay, p, key, base, out);
         }
     }
 
