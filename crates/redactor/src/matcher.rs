@@ -324,15 +324,24 @@ impl Matcher {
     // scan waits on memory. The last few positions go through `scan_tail`.
 
     /// The positions in order, as one stream of loads, which the hardware prefetcher follows:
-    /// best for a small input such as a 4 KiB write.
+    /// best for a small input such as a 4 KiB write. Four windows per step (one chunk of four
+    /// strides), so the loop's own counting is paid once for four windows.
     fn scan_one_lane<const G: usize>(&self, hay: &[u8], base: usize, out: &mut Vec<Occurrence>) {
         let stride = self.stride;
         let mut done = 0;
         if stride >= G {
-            for (i, chunk) in hay.chunks_exact(stride).enumerate() {
-                self.test_window::<G>(hay, i * stride, chunk, base, out);
+            let step = 4 * stride;
+            for (i, chunk) in hay.chunks_exact(step).enumerate() {
+                let p = i * step;
+                let (a, rest) = chunk.split_at(stride);
+                let (b, rest) = rest.split_at(stride);
+                let (c, d) = rest.split_at(stride);
+                self.test_window::<G>(hay, p, a, base, out);
+                self.test_window::<G>(hay, p + stride, b, base, out);
+                self.test_window::<G>(hay, p + 2 * stride, c, base, out);
+                self.test_window::<G>(hay, p + 3 * stride, d, base, out);
             }
-            done = hay.len() / stride;
+            done = hay.len() / step * 4;
         }
         self.scan_tail::<G>(hay, done, base, out);
     }
@@ -496,11 +505,29 @@ impl Matcher {
         self.min_len
     }
 
+    /// Pushes every position of `tail` (offset by `base`) where some needle may begin, judged
+    /// by [`Matcher::may_start`]: the last `L - 1` positions of a write, which
+    /// [`Matcher::far_starts`] does not cover.
+    pub(crate) fn near_starts(&self, tail: &[u8], base: usize, out: &mut Vec<usize>) {
+        // Most positions fail on their first two bytes; that test is inlined here.
+        for (i, pair) in tail.windows(2).enumerate() {
+            let pair = usize::from(pair[0]) << 8 | usize::from(pair[1]);
+            if self.pairs[pair >> 6] & (1 << (pair & 63)) != 0 && self.may_start(&tail[i..]) {
+                out.push(base + i);
+            }
+        }
+        if let Some(last) = tail.len().checked_sub(1)
+            && self.may_start(&tail[last..])
+        {
+            out.push(base + last);
+        }
+    }
+
     /// Whether some needle could begin with `tail`, judged by its first window alone: a cheap
     /// filter before [`Matcher::start_partials`]. A tail shorter than a window is looked up
     /// whole among the needles' short prefixes.
     #[inline]
-    pub(crate) fn may_start(&self, tail: &[u8]) -> bool {
+    fn may_start(&self, tail: &[u8]) -> bool {
         if let [a, b, ..] = *tail {
             let pair = usize::from(a) << 8 | usize::from(b);
             if self.pairs[pair >> 6] & (1 << (pair & 63)) == 0 {
@@ -641,8 +668,25 @@ fn short_prefix_hash(prefix: &[u8]) -> usize {
 }
 
 /// The first `gram` bytes of `bytes` as a little-endian integer.
+#[inline]
 fn window(bytes: &[u8], gram: usize) -> u64 {
+    // The two index grams as one load each: a copy of a run-time length is a call to `memcpy`
+    // and a stalled reload, which the stream pays a few times per write.
+    match gram {
+        4 => window_of::<4>(bytes),
+        8 => window_of::<8>(bytes),
+        _ => {
+            let mut key = [0u8; 8];
+            key[..gram].copy_from_slice(&bytes[..gram]);
+            u64::from_le_bytes(key)
+        }
+    }
+}
+
+/// [`window`] for a gram known at compile time.
+#[inline(always)]
+fn window_of<const G: usize>(bytes: &[u8]) -> u64 {
     let mut key = [0u8; 8];
-    key[..gram].copy_from_slice(&bytes[..gram]);
+    key[..G].copy_from_slice(&bytes[..G]);
     u64::from_le_bytes(key)
 }

@@ -170,10 +170,10 @@ impl Scrubber {
         matcher.far_starts(input, from - c, &mut starts);
         starts.sort_unstable();
         starts.dedup();
-        let near_starts = (near..total).filter(|&pos| matcher.may_start(&input[pos - c..]));
-        let candidates = starts.iter().map(|&start| c + start).chain(near_starts);
+        // Every far start lies before `near`, so the list stays sorted.
+        matcher.near_starts(&input[near - c..], near - c, &mut starts);
         let mut fresh = std::mem::take(&mut self.partials);
-        for pos in candidates {
+        for pos in starts.iter().map(|&start| c + start) {
             fresh.clear();
             matcher.start_partials(pos, input[pos - c], &mut fresh);
             for mut partial in fresh.drain(..) {
