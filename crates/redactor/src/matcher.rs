@@ -109,7 +109,6 @@ pub(crate) struct Matcher {
     /// The shortest needle (of a flexible needle, its first segment): `L` of the module docs.
     min_len: usize,
     stride: usize,
-    shift: u32,
     bitmap: Vec<u64>,
     /// Window -> range of `entries`.
     windows: HashMap<u64, (u32, u32), BuildHasherDefault<WindowHasher>>,
@@ -171,8 +170,7 @@ impl Matcher {
         // About 32 bits per window, between 4 KiB and 1 MiB of bitmap.
         let bits = (pairs.len() * 32)
             .next_power_of_two()
-            .clamp(1 << 15, 1 << 23);
-        let shift = 64 - bits.trailing_zeros();
+            .clamp(1 << 15, 1 << BITMAP_MAX_BITS);
         let mut bitmap = vec![0u64; bits / 64];
         let mut windows = HashMap::default();
         let mut entries = Vec::with_capacity(pairs.len());
@@ -185,8 +183,8 @@ impl Matcher {
                 i += 1;
             }
             windows.insert(key, (begin, entries.len() as u32));
-            let h = (key.wrapping_mul(HASH_MUL) >> shift) as usize;
-            bitmap[h >> 6] |= 1 << (h & 63);
+            let (word, bit) = bitmap_slot(key, bitmap.len());
+            bitmap[word] |= bit;
         }
 
         let mut sorted: Vec<u32> = (0..literals.len() as u32).collect();
@@ -246,7 +244,6 @@ impl Matcher {
             gram,
             min_len,
             stride,
-            shift,
             bitmap,
             windows,
             entries,
@@ -412,8 +409,8 @@ impl Matcher {
 
     #[inline(always)]
     fn maybe(&self, key: u64) -> bool {
-        let h = (key.wrapping_mul(HASH_MUL) >> self.shift) as usize;
-        self.bitmap[h >> 6] & (1 << (h & 63)) != 0
+        let (word, bit) = bitmap_slot(key, self.bitmap.len());
+        self.bitmap[word] & bit != 0
     }
 
     #[inline(never)]
@@ -656,6 +653,19 @@ impl Matcher {
             }
         }
     }
+}
+
+/// Most bits a window's hash gives the bitmap (1 MiB).
+const BITMAP_MAX_BITS: u32 = 23;
+
+/// The word and bit of `key` in a bitmap of `words` words, a power of two.
+///
+/// The shift is a constant and the word index is masked with the length: in the scan's inner
+/// loop that is one shift by an immediate instead of one by a register, and no bounds check.
+#[inline(always)]
+fn bitmap_slot(key: u64, words: usize) -> (usize, u64) {
+    let h = (key.wrapping_mul(HASH_MUL) >> (64 - BITMAP_MAX_BITS)) as usize;
+    ((h >> 6) & (words - 1), 1 << (h & 63))
 }
 
 /// Bits of the short-prefix filter (128 KiB).
