@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+pub mod redactor_workload;
+
 /// The shared corpus of real CI configs, expected beside the repository (`../shared/corpus`),
 /// or wherever `SIGIL_CORPUS` points.
 pub fn corpus_dir() -> PathBuf {
