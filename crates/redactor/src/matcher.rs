@@ -101,6 +101,24 @@ impl Hasher for WindowHasher {
     }
 }
 
+/// Where [`Matcher::scan`] reports.
+pub(crate) struct Hits<'a> {
+    /// Added to every occurrence's positions.
+    pub(crate) base: usize,
+    pub(crate) occurrences: &'a mut Vec<Occurrence>,
+    /// Input positions (not offset by `base`) where the caller wants to know every start the
+    /// windows name, whether or not the needle fits in the input: candidates for partial
+    /// matches that run past its end (see [`Matcher::start_partials`]). Pushed to `start_list`,
+    /// possibly more than once.
+    ///
+    /// A match that has consumed `r >= L` bytes holds, at the first multiple `p` of the stride
+    /// at or after its start, a whole window at an offset under the stride: one the index
+    /// registered. So the windows the scan tests anyway name every such start up to `L` bytes
+    /// before the end; only the last `L - 1` positions need [`Matcher::near_starts`].
+    pub(crate) starts: std::ops::Range<usize>,
+    pub(crate) start_list: &'a mut Vec<usize>,
+}
+
 /// The searchable form of a [`NeedleSet`]. Immutable; a grown set builds a new one.
 pub(crate) struct Matcher {
     pub(crate) literals: Vec<Arc<Literal>>,
@@ -300,16 +318,17 @@ impl Matcher {
         }
     }
 
-    /// Pushes every occurrence lying wholly inside `hay`, offset by `base`, in no set order.
-    pub(crate) fn scan(&self, hay: &[u8], base: usize, out: &mut Vec<Occurrence>) {
+    /// Reports to `hits` every occurrence lying wholly inside `hay`, in no set order, and the
+    /// starts in its range where a needle may begin (see [`Hits::starts`]).
+    pub(crate) fn scan(&self, hay: &[u8], hits: &mut Hits<'_>) {
         if self.needle_count() == 0 || hay.len() < self.gram {
             return;
         }
         match (self.gram, hay.len() >= LANES_FROM) {
-            (8, true) => self.scan_four_lanes::<8>(hay, base, out),
-            (8, false) => self.scan_one_lane::<8>(hay, base, out),
-            (_, true) => self.scan_four_lanes::<4>(hay, base, out),
-            (_, false) => self.scan_one_lane::<4>(hay, base, out),
+            (8, true) => self.scan_four_lanes::<8>(hay, hits),
+            (8, false) => self.scan_one_lane::<8>(hay, hits),
+            (_, true) => self.scan_four_lanes::<4>(hay, hits),
+            (_, false) => self.scan_one_lane::<4>(hay, hits),
         }
     }
 
@@ -323,7 +342,7 @@ impl Matcher {
     /// The positions in order, as one stream of loads, which the hardware prefetcher follows:
     /// best for a small input such as a 4 KiB write. Four windows per step (one chunk of four
     /// strides), so the loop's own counting is paid once for four windows.
-    fn scan_one_lane<const G: usize>(&self, hay: &[u8], base: usize, out: &mut Vec<Occurrence>) {
+    fn scan_one_lane<const G: usize>(&self, hay: &[u8], hits: &mut Hits<'_>) {
         let stride = self.stride;
         let mut done = 0;
         if stride >= G {
@@ -333,20 +352,20 @@ impl Matcher {
                 let (a, rest) = chunk.split_at(stride);
                 let (b, rest) = rest.split_at(stride);
                 let (c, d) = rest.split_at(stride);
-                self.test_window::<G>(hay, p, a, base, out);
-                self.test_window::<G>(hay, p + stride, b, base, out);
-                self.test_window::<G>(hay, p + 2 * stride, c, base, out);
-                self.test_window::<G>(hay, p + 3 * stride, d, base, out);
+                self.test_window::<G>(hay, p, a, hits);
+                self.test_window::<G>(hay, p + stride, b, hits);
+                self.test_window::<G>(hay, p + 2 * stride, c, hits);
+                self.test_window::<G>(hay, p + 3 * stride, d, hits);
             }
             done = hay.len() / step * 4;
         }
-        self.scan_tail::<G>(hay, done, base, out);
+        self.scan_tail::<G>(hay, done, hits);
     }
 
     /// The positions as four lanes in step (the first quarter, the second, ...): four
     /// independent streams of loads keep more cache misses in flight than one, for a large
     /// input. Which positions are tested does not change, only their order.
-    fn scan_four_lanes<const G: usize>(&self, hay: &[u8], base: usize, out: &mut Vec<Occurrence>) {
+    fn scan_four_lanes<const G: usize>(&self, hay: &[u8], hits: &mut Hits<'_>) {
         let stride = self.stride;
         let mut done = 0;
         if stride >= G {
@@ -363,29 +382,23 @@ impl Matcher {
                 .zip(d.chunks_exact(stride));
             for (i, (((wa, wb), wc), wd)) in lanes.enumerate() {
                 let p = i * stride;
-                self.test_window::<G>(hay, p, wa, base, out);
-                self.test_window::<G>(hay, lane + p, wb, base, out);
-                self.test_window::<G>(hay, 2 * lane + p, wc, base, out);
-                self.test_window::<G>(hay, 3 * lane + p, wd, base, out);
+                self.test_window::<G>(hay, p, wa, hits);
+                self.test_window::<G>(hay, lane + p, wb, hits);
+                self.test_window::<G>(hay, 2 * lane + p, wc, hits);
+                self.test_window::<G>(hay, 3 * lane + p, wd, hits);
             }
             done = 4 * per_lane;
         }
-        self.scan_tail::<G>(hay, done, base, out);
+        self.scan_tail::<G>(hay, done, hits);
     }
 
     /// Tests the positions from the `from`-th multiple of the stride to the last one whose
     /// window fits in `hay`.
-    fn scan_tail<const G: usize>(
-        &self,
-        hay: &[u8],
-        from: usize,
-        base: usize,
-        out: &mut Vec<Occurrence>,
-    ) {
+    fn scan_tail<const G: usize>(&self, hay: &[u8], from: usize, hits: &mut Hits<'_>) {
         let positions = (hay.len() - G) / self.stride + 1;
         for i in from..positions {
             let p = i * self.stride;
-            self.test_window::<G>(hay, p, &hay[p..p + G], base, out);
+            self.test_window::<G>(hay, p, &hay[p..p + G], hits);
         }
     }
 
@@ -396,14 +409,13 @@ impl Matcher {
         hay: &[u8],
         p: usize,
         window: &[u8],
-        base: usize,
-        out: &mut Vec<Occurrence>,
+        hits: &mut Hits<'_>,
     ) {
         let mut key = [0u8; 8];
         key[..G].copy_from_slice(&window[..G]);
         let key = u64::from_le_bytes(key);
         if self.maybe(key) {
-            self.verify(hay, p, key, base, out);
+            self.verify(hay, p, key, hits);
         }
     }
 
@@ -414,14 +426,19 @@ impl Matcher {
     }
 
     #[inline(never)]
-    fn verify(&self, hay: &[u8], p: usize, key: u64, base: usize, out: &mut Vec<Occurrence>) {
+    fn verify(&self, hay: &[u8], p: usize, key: u64, hits: &mut Hits<'_>) {
         let Some(&(begin, end)) = self.windows.get(&key) else {
             return;
         };
+        let base = hits.base;
         for &(id, offset) in &self.entries[begin as usize..end as usize] {
             let Some(start) = p.checked_sub(offset as usize) else {
                 continue;
             };
+            if hits.starts.contains(&start) {
+                hits.start_list.push(start);
+            }
+            let out = &mut *hits.occurrences;
             if id & FLEX != 0 {
                 if let Some(end) =
                     self.flexible_at(&self.flexibles[(id & !FLEX) as usize], hay, start)
@@ -465,46 +482,15 @@ impl Matcher {
         Some(at)
     }
 
-    /// The positions at or after `from` in `input`, at least `L` bytes before its end, where a
-    /// needle may begin and run past the end (candidates for [`Matcher::start_partials`]).
-    ///
-    /// A match that has consumed `r >= L` bytes holds, at the first multiple `p` of the stride
-    /// at or after its start, a whole window at an offset under the stride: one the index
-    /// registered. So a few windows, one every stride, name every such start; only the last
-    /// `L - 1` positions need testing one by one.
-    pub(crate) fn far_starts(&self, input: &[u8], from: usize, out: &mut Vec<usize>) {
-        let n = input.len();
-        if self.needle_count() == 0 || from + self.min_len > n {
-            return;
-        }
-        let last_start = n - self.min_len;
-        let mut p = from.div_ceil(self.stride) * self.stride;
-        while p < last_start + self.stride {
-            let key = window(&input[p..], self.gram);
-            if self.maybe(key)
-                && let Some(&(begin, end)) = self.windows.get(&key)
-            {
-                for &(_, offset) in &self.entries[begin as usize..end as usize] {
-                    if let Some(start) = p.checked_sub(offset as usize)
-                        && (from..=last_start).contains(&start)
-                    {
-                        out.push(start);
-                    }
-                }
-            }
-            p += self.stride;
-        }
-    }
-
     /// The shortest needle length `L`: positions closer than this to the end of the input are
-    /// not covered by [`Matcher::far_starts`].
+    /// not covered by [`Hits::starts`].
     pub(crate) fn min_len(&self) -> usize {
         self.min_len
     }
 
     /// Pushes every position of `tail` (offset by `base`) where some needle may begin, judged
-    /// by [`Matcher::may_start`]: the last `L - 1` positions of a write, which
-    /// [`Matcher::far_starts`] does not cover.
+    /// by [`Matcher::may_start`]: the last `L - 1` positions of a write, which the scan's
+    /// [`Hits::starts`] do not cover.
     pub(crate) fn near_starts(&self, tail: &[u8], base: usize, out: &mut Vec<usize>) {
         // Most positions fail on their first two bytes; that test is inlined here.
         for (i, pair) in tail.windows(2).enumerate() {

@@ -8,8 +8,8 @@
 //!    is an occurrence starting in the carry;
 //! 2. the gram index scans the input alone for occurrences lying wholly inside it;
 //! 3. partial matches are started at the input positions within `max_hold` of its end: those at
-//!    least `L` bytes from the end are named by a few gram-index windows (see
-//!    `Matcher::far_starts`), the last `L - 1` are tested one by one;
+//!    least `L` bytes from the end are named by the windows the scan of step 2 tests anyway
+//!    (see `Hits::starts`), the last `L - 1` are tested one by one;
 //! 4. occurrences are sorted by start (longest first) and merged into intervals where they
 //!    overlap (adjacent ones stay apart);
 //! 5. the release point is the start of the oldest live partial match, moved back to the start
@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use crate::Mask;
 use crate::encoding::SecretBytes;
-use crate::matcher::{Matcher, Occurrence, Partial};
+use crate::matcher::{Hits, Matcher, Occurrence, Partial};
 
 /// Where masked output goes.
 pub(crate) trait Sink {
@@ -158,19 +158,27 @@ impl Scrubber {
                 self.scratch.push(partial);
             }
         }
-        // 2. Occurrences wholly inside the input.
-        matcher.scan(input, c, &mut self.occurrences);
-        // 3. New partial matches near the end of the input: the starts the index's windows
-        //    name, then every one of the last `L - 1` positions that may start a needle.
+        // 2. Occurrences wholly inside the input; and, from the same windows, the starts of
+        //    needles that may run past its end, up to `L` bytes before it.
         let total = c + input.len();
         let from = c.max(total.saturating_sub(matcher.max_hold));
         let near = from.max(total.saturating_sub(matcher.min_len() - 1));
         let mut starts = std::mem::take(&mut self.starts);
         starts.clear();
-        matcher.far_starts(input, from - c, &mut starts);
+        matcher.scan(
+            input,
+            &mut Hits {
+                base: c,
+                occurrences: &mut self.occurrences,
+                // Up to `L` bytes before the end.
+                starts: from - c..(input.len() + 1).saturating_sub(matcher.min_len()),
+                start_list: &mut starts,
+            },
+        );
         starts.sort_unstable();
         starts.dedup();
-        // Every far start lies before `near`, so the list stays sorted.
+        // 3. Every one of the last `L - 1` positions that may start a needle. They lie after
+        //    the starts above, so the list stays sorted.
         matcher.near_starts(&input[near - c..], near - c, &mut starts);
         let mut fresh = std::mem::take(&mut self.partials);
         for pos in starts.iter().map(|&start| c + start) {
