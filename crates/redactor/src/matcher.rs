@@ -146,7 +146,7 @@ pub(crate) struct Matcher {
     /// [`Matcher::may_start`] for the last few bytes of a write.
     short_prefixes: Vec<u64>,
     /// First two bytes of every needle, one bit per pair (8 KiB): the first, cheapest filter.
-    pairs: Vec<u64>,
+    pairs: Box<[u64; 1 << 10]>,
     /// The longest a live partial match can be: bytes a stream may hold back.
     pub(crate) max_hold: usize,
 }
@@ -228,7 +228,7 @@ impl Matcher {
                 short_prefixes[h >> 6] |= 1 << (h & 63);
             }
         }
-        let mut pairs = vec![0u64; 1 << 10];
+        let mut pairs = Box::new([0u64; 1 << 10]);
         let anchors = literals
             .iter()
             .map(|l| &l.bytes[..])
@@ -492,11 +492,17 @@ impl Matcher {
     /// by [`Matcher::may_start`]: the last `L - 1` positions of a write, which the scan's
     /// [`Hits::starts`] do not cover.
     pub(crate) fn near_starts(&self, tail: &[u8], base: usize, out: &mut Vec<usize>) {
-        // Most positions fail on their first two bytes; that test is inlined here.
-        for (i, pair) in tail.windows(2).enumerate() {
+        // Most writes end where no needle's first two bytes occur: one pass without branches
+        // tells, before any position is looked at closely.
+        let pair_bit = |pair: &[u8]| {
             let pair = usize::from(pair[0]) << 8 | usize::from(pair[1]);
-            if self.pairs[pair >> 6] & (1 << (pair & 63)) != 0 && self.may_start(&tail[i..]) {
-                out.push(base + i);
+            self.pairs[pair >> 6] >> (pair & 63)
+        };
+        if tail.windows(2).fold(0, |any, pair| any | pair_bit(pair)) & 1 != 0 {
+            for (i, pair) in tail.windows(2).enumerate() {
+                if pair_bit(pair) & 1 != 0 && self.may_start(&tail[i..]) {
+                    out.push(base + i);
+                }
             }
         }
         if let Some(last) = tail.len().checked_sub(1)
