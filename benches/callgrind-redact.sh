@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --release -p sigil-benches --example redact_passes
-driver=target/release/examples/redact_passes
+driver=${CARGO_TARGET_DIR:-target}/release/examples/redact_passes
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 instructions() {
