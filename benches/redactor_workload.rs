@@ -128,6 +128,16 @@ pub fn build(values: &[String]) -> Redactor {
     builder.build().unwrap()
 }
 
+/// Copies of every needle `redactor` searches for: what the workload injects, and the
+/// baseline's patterns.
+pub fn needles(redactor: &Redactor) -> Vec<Vec<u8>> {
+    redactor
+        .expose_needles()
+        .iter()
+        .map(|n| n.to_vec())
+        .collect()
+}
+
 /// This process's resident memory in KiB (0 where `/proc` is missing).
 pub fn resident_kib() -> usize {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

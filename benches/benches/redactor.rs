@@ -19,7 +19,7 @@ use std::hint::black_box;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use sigil_benches::redactor_workload::{build, resident_kib, stream, values, workload};
+use sigil_benches::redactor_workload::{build, needles, resident_kib, stream, values, workload};
 
 fn redactor_benches(c: &mut Criterion) {
     let mib: usize = std::env::var("SIGIL_BENCH_MIB")
@@ -42,11 +42,7 @@ fn redactor_benches(c: &mut Criterion) {
         let redactor = build(values);
         let after = resident_kib();
         let stats = redactor.stats();
-        let needles: Vec<Vec<u8>> = redactor
-            .expose_needles()
-            .iter()
-            .map(|n| n.to_vec())
-            .collect();
+        let needles = needles(&redactor);
         let (haystack, injected) = workload(&needles, mib << 20);
         group.throughput(Throughput::Bytes(haystack.len() as u64));
         let ac = AhoCorasick::builder()

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use sigil_benches::redactor_workload::{build, stream, values, workload};
+use sigil_benches::redactor_workload::{build, needles, stream, values, workload};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,12 +21,7 @@ fn main() {
     let passes: usize = passes.parse().expect(usage);
     let kib: usize = rest.first().map_or(1024, |k| k.parse().expect(usage));
     let redactor = build(&values(count));
-    let needles: Vec<Vec<u8>> = redactor
-        .expose_needles()
-        .iter()
-        .map(|n| n.to_vec())
-        .collect();
-    let (haystack, _) = workload(&needles, kib << 10);
+    let (haystack, _) = workload(&needles(&redactor), kib << 10);
     let mut out = Vec::with_capacity(haystack.len());
     let mut times = Vec::with_capacity(passes);
     for _ in 0..passes {
