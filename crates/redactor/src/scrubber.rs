@@ -129,11 +129,33 @@ impl Scrubber {
 
     /// Steps 1 to 3 of the module docs: `occurrences` and `partials` for carry + input. The
     /// input is not yet appended to the carry.
+    ///
+    /// Step 2 runs first. The write's bytes are usually not in cache yet, and the scan's loads
+    /// do not depend on one another, so the processor keeps several of its misses in flight;
+    /// advancing a carried partial match first would wait on the first miss alone, byte after
+    /// byte.
     fn stage(&mut self, input: &[u8]) {
         let matcher = &*self.matcher;
         let c = self.carry.len();
         self.occurrences.clear();
         self.occurrences.extend_from_slice(&self.found);
+        // 2. Occurrences wholly inside the input; and, from the same windows, the starts of
+        //    needles that may run past its end, up to `L` bytes before it.
+        let total = c + input.len();
+        let from = c.max(total.saturating_sub(matcher.max_hold));
+        let near = from.max(total.saturating_sub(matcher.min_len() - 1));
+        let mut starts = std::mem::take(&mut self.starts);
+        starts.clear();
+        matcher.scan(
+            input,
+            &mut Hits {
+                base: c,
+                occurrences: &mut self.occurrences,
+                // Up to `L` bytes before the end.
+                starts: from - c..(input.len() + 1).saturating_sub(matcher.min_len()),
+                start_list: &mut starts,
+            },
+        );
         // 1. Partial matches from the carry, advanced over the input.
         self.scratch.clear();
         for partial in self.partials.drain(..) {
@@ -158,23 +180,6 @@ impl Scrubber {
                 self.scratch.push(partial);
             }
         }
-        // 2. Occurrences wholly inside the input; and, from the same windows, the starts of
-        //    needles that may run past its end, up to `L` bytes before it.
-        let total = c + input.len();
-        let from = c.max(total.saturating_sub(matcher.max_hold));
-        let near = from.max(total.saturating_sub(matcher.min_len() - 1));
-        let mut starts = std::mem::take(&mut self.starts);
-        starts.clear();
-        matcher.scan(
-            input,
-            &mut Hits {
-                base: c,
-                occurrences: &mut self.occurrences,
-                // Up to `L` bytes before the end.
-                starts: from - c..(input.len() + 1).saturating_sub(matcher.min_len()),
-                start_list: &mut starts,
-            },
-        );
         starts.sort_unstable();
         starts.dedup();
         // 3. Every one of the last `L - 1` positions that may start a needle. They lie after
