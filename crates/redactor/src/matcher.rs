@@ -334,7 +334,8 @@ impl Matcher {
 
     // The scan of [`Matcher::scan`] tests a window of `G` bytes at every multiple of the stride.
     // The positions whose whole stride lies inside the input are read as stride-long chunks
-    // (`chunks_exact`): each chunk is known to hold its window (the stride is at least `G`), so
+    // (`chunks_exact`; four strides at a time in one lane): each chunk is known to hold its
+    // window (the stride is at least `G`), so
     // the loop has no bounds checks and few instructions per window, and the processor can look
     // further ahead in the input. That matters because the input is mostly not in cache and the
     // scan waits on memory. The last few positions go through `scan_tail`.
@@ -411,9 +412,7 @@ impl Matcher {
         window: &[u8],
         hits: &mut Hits<'_>,
     ) {
-        let mut key = [0u8; 8];
-        key[..G].copy_from_slice(&window[..G]);
-        let key = u64::from_le_bytes(key);
+        let key = window_of::<G>(window);
         if self.maybe(key) {
             self.verify(hay, p, key, hits);
         }
@@ -494,13 +493,12 @@ impl Matcher {
     pub(crate) fn near_starts(&self, tail: &[u8], base: usize, out: &mut Vec<usize>) {
         // Most writes end where no needle's first two bytes occur: one pass without branches
         // tells, before any position is looked at closely.
-        let pair_bit = |pair: &[u8]| {
-            let pair = usize::from(pair[0]) << 8 | usize::from(pair[1]);
-            self.pairs[pair >> 6] >> (pair & 63)
-        };
-        if tail.windows(2).fold(0, |any, pair| any | pair_bit(pair)) & 1 != 0 {
+        let any = tail
+            .windows(2)
+            .fold(0, |any, pair| any | self.pair_bit(pair[0], pair[1]));
+        if any & 1 != 0 {
             for (i, pair) in tail.windows(2).enumerate() {
-                if pair_bit(pair) & 1 != 0 && self.may_start(&tail[i..]) {
+                if self.pair_bit(pair[0], pair[1]) & 1 != 0 && self.may_start(&tail[i..]) {
                     out.push(base + i);
                 }
             }
@@ -512,16 +510,23 @@ impl Matcher {
         }
     }
 
+    /// The `pairs` word of the two bytes `a b`, shifted so that their bit is the lowest: odd
+    /// when some needle begins with them.
+    #[inline(always)]
+    fn pair_bit(&self, a: u8, b: u8) -> u64 {
+        let pair = usize::from(a) << 8 | usize::from(b);
+        self.pairs[pair >> 6] >> (pair & 63)
+    }
+
     /// Whether some needle could begin with `tail`, judged by its first window alone: a cheap
     /// filter before [`Matcher::start_partials`]. A tail shorter than a window is looked up
     /// whole among the needles' short prefixes.
     #[inline]
     fn may_start(&self, tail: &[u8]) -> bool {
-        if let [a, b, ..] = *tail {
-            let pair = usize::from(a) << 8 | usize::from(b);
-            if self.pairs[pair >> 6] & (1 << (pair & 63)) == 0 {
-                return false;
-            }
+        if let [a, b, ..] = *tail
+            && self.pair_bit(a, b) & 1 == 0
+        {
+            return false;
         }
         if tail.len() < self.gram {
             let h = short_prefix_hash(tail);
@@ -673,7 +678,7 @@ fn short_prefix_hash(prefix: &[u8]) -> usize {
 #[inline]
 fn window(bytes: &[u8], gram: usize) -> u64 {
     // The two index grams as one load each: a copy of a run-time length is a call to `memcpy`
-    // and a stalled reload, which the stream pays a few times per write.
+    // and a stalled reload, which the near-end test of every stream write would pay.
     match gram {
         4 => window_of::<4>(bytes),
         8 => window_of::<8>(bytes),

@@ -156,6 +156,8 @@ impl Scrubber {
                 start_list: &mut starts,
             },
         );
+        starts.sort_unstable();
+        starts.dedup();
         // 1. Partial matches from the carry, advanced over the input.
         self.scratch.clear();
         for partial in self.partials.drain(..) {
@@ -180,10 +182,9 @@ impl Scrubber {
                 self.scratch.push(partial);
             }
         }
-        starts.sort_unstable();
-        starts.dedup();
-        // 3. Every one of the last `L - 1` positions that may start a needle. They lie after
-        //    the starts above, so the list stays sorted.
+        // 3. New partial matches: at the starts above, and at every one of the last `L - 1`
+        //    positions that may start a needle. Those lie after the others, so the list stays
+        //    sorted.
         matcher.near_starts(&input[near - c..], near - c, &mut starts);
         let mut fresh = std::mem::take(&mut self.partials);
         for pos in starts.iter().map(|&start| c + start) {
