@@ -111,10 +111,12 @@ pub(crate) struct Hits<'a> {
     /// matches that run past its end (see [`Matcher::start_partials`]). Pushed to `start_list`,
     /// possibly more than once.
     ///
-    /// A match that has consumed `r >= L` bytes holds, at the first multiple `p` of the stride
-    /// at or after its start, a whole window at an offset under the stride: one the index
-    /// registered. So the windows the scan tests anyway name every such start up to `L` bytes
-    /// before the end; only the last `L - 1` positions need [`Matcher::near_starts`].
+    /// A needle prefix starting at `p` holds, at the first multiple `q` of the stride at or
+    /// after `p`, a window at offset `q - p`, under the stride: one the index registered. When
+    /// the scan tested the window at `q` (it lies wholly in the input), that test names `p`. So
+    /// the windows the scan tests anyway name every start up to its last window (what
+    /// [`Matcher::scan`] returns); only the positions after it, fewer than `L`, need
+    /// [`Matcher::near_starts`].
     pub(crate) starts: std::ops::Range<usize>,
     pub(crate) start_list: &'a mut Vec<usize>,
 }
@@ -124,8 +126,6 @@ pub(crate) struct Matcher {
     pub(crate) literals: Vec<Arc<Literal>>,
     pub(crate) flexibles: Vec<Arc<Flexible>>,
     gram: usize,
-    /// The shortest needle (of a flexible needle, its first segment): `L` of the module docs.
-    min_len: usize,
     stride: usize,
     bitmap: Vec<u64>,
     /// Window -> range of `entries`.
@@ -147,6 +147,8 @@ pub(crate) struct Matcher {
     short_prefixes: Vec<u64>,
     /// First two bytes of every needle, one bit per pair (8 KiB): the first, cheapest filter.
     pairs: Box<[u64; 1 << 10]>,
+    /// First byte of every needle, one bit per byte: the filter of a write's last position.
+    first_bytes: [u64; 4],
     /// The longest a live partial match can be: bytes a stream may hold back.
     pub(crate) max_hold: usize,
 }
@@ -233,9 +235,11 @@ impl Matcher {
             .iter()
             .map(|l| &l.bytes[..])
             .chain(flexibles.iter().map(|f| &f.segments[0][..]));
+        let mut first_bytes = [0u64; 4];
         for bytes in anchors {
-            let pair = usize::from(bytes[0]) << 8 | usize::from(bytes[1]);
+            let pair = usize::from(u16::from_le_bytes([bytes[0], bytes[1]]));
             pairs[pair >> 6] |= 1 << (pair & 63);
+            first_bytes[usize::from(bytes[0] >> 6)] |= 1 << (bytes[0] & 63);
         }
         let mut first = vec![(0u32, 0u32); 256];
         for (byte, range) in first.iter_mut().enumerate() {
@@ -260,7 +264,6 @@ impl Matcher {
             literals,
             flexibles,
             gram,
-            min_len,
             stride,
             bitmap,
             windows,
@@ -272,6 +275,7 @@ impl Matcher {
             flex_first,
             short_prefixes,
             pairs,
+            first_bytes,
             max_hold,
         }
     }
@@ -319,37 +323,40 @@ impl Matcher {
     }
 
     /// Reports to `hits` every occurrence lying wholly inside `hay`, in no set order, and the
-    /// starts in its range where a needle may begin (see [`Hits::starts`]).
-    pub(crate) fn scan(&self, hay: &[u8], hits: &mut Hits<'_>) {
+    /// starts in its range where a needle may begin (see [`Hits::starts`]). Returns how many
+    /// leading positions of `hay` those starts cover: one past the last window tested.
+    pub(crate) fn scan(&self, hay: &[u8], hits: &mut Hits<'_>) -> usize {
         if self.needle_count() == 0 || hay.len() < self.gram {
-            return;
+            return 0;
         }
-        match (self.gram, hay.len() >= LANES_FROM) {
+        let next = match (self.gram, hay.len() >= LANES_FROM) {
             (8, true) => self.scan_four_lanes::<8>(hay, hits),
             (8, false) => self.scan_one_lane::<8>(hay, hits),
             (_, true) => self.scan_four_lanes::<4>(hay, hits),
             (_, false) => self.scan_one_lane::<4>(hay, hits),
-        }
+        };
+        next - self.stride + 1
     }
 
     // The scan of [`Matcher::scan`] tests a window of `G` bytes at every multiple of the stride.
     // The positions whose whole stride lies inside the input are read as stride-long chunks
-    // (`chunks_exact`; four strides at a time in one lane): each chunk is known to hold its
-    // window (the stride is at least `G`), so
-    // the loop has no bounds checks and few instructions per window, and the processor can look
-    // further ahead in the input. That matters because the input is mostly not in cache and the
+    // (four strides at a time in one lane): each chunk is known to hold its window (the stride
+    // is at least `G`), so the loop has no bounds checks and few instructions per window, and
+    // the processor can look further ahead in the input. That matters because the input is mostly not in cache and the
     // scan waits on memory. The last few positions go through `scan_tail`.
 
     /// The positions in order, as one stream of loads, which the hardware prefetcher follows:
     /// best for a small input such as a 4 KiB write. Four windows per step (one chunk of four
     /// strides), so the loop's own counting is paid once for four windows.
-    fn scan_one_lane<const G: usize>(&self, hay: &[u8], hits: &mut Hits<'_>) {
+    #[inline(never)]
+    fn scan_one_lane<const G: usize>(&self, hay: &[u8], hits: &mut Hits<'_>) -> usize {
         let stride = self.stride;
-        let mut done = 0;
+        let mut p = 0;
         if stride >= G {
+            // Counted by position, not by `chunks_exact`, whose set-up divides by the step: a
+            // division is dozens of cycles, paid on every stream write.
             let step = 4 * stride;
-            for (i, chunk) in hay.chunks_exact(step).enumerate() {
-                let p = i * step;
+            while let Some(chunk) = hay.get(p..p + step) {
                 let (a, rest) = chunk.split_at(stride);
                 let (b, rest) = rest.split_at(stride);
                 let (c, d) = rest.split_at(stride);
@@ -357,16 +364,17 @@ impl Matcher {
                 self.test_window::<G>(hay, p + stride, b, hits);
                 self.test_window::<G>(hay, p + 2 * stride, c, hits);
                 self.test_window::<G>(hay, p + 3 * stride, d, hits);
+                p += step;
             }
-            done = hay.len() / step * 4;
         }
-        self.scan_tail::<G>(hay, done, hits);
+        self.scan_tail::<G>(hay, p, hits)
     }
 
     /// The positions as four lanes in step (the first quarter, the second, ...): four
     /// independent streams of loads keep more cache misses in flight than one, for a large
     /// input. Which positions are tested does not change, only their order.
-    fn scan_four_lanes<const G: usize>(&self, hay: &[u8], hits: &mut Hits<'_>) {
+    #[inline(never)]
+    fn scan_four_lanes<const G: usize>(&self, hay: &[u8], hits: &mut Hits<'_>) -> usize {
         let stride = self.stride;
         let mut done = 0;
         if stride >= G {
@@ -388,19 +396,20 @@ impl Matcher {
                 self.test_window::<G>(hay, 2 * lane + p, wc, hits);
                 self.test_window::<G>(hay, 3 * lane + p, wd, hits);
             }
-            done = 4 * per_lane;
+            done = 4 * lane;
         }
-        self.scan_tail::<G>(hay, done, hits);
+        self.scan_tail::<G>(hay, done, hits)
     }
 
-    /// Tests the positions from the `from`-th multiple of the stride to the last one whose
-    /// window fits in `hay`.
-    fn scan_tail<const G: usize>(&self, hay: &[u8], from: usize, hits: &mut Hits<'_>) {
-        let positions = (hay.len() - G) / self.stride + 1;
-        for i in from..positions {
-            let p = i * self.stride;
-            self.test_window::<G>(hay, p, &hay[p..p + G], hits);
+    /// Tests the positions from `from`, a multiple of the stride, to the last one whose window
+    /// fits in `hay`; returns the next multiple.
+    fn scan_tail<const G: usize>(&self, hay: &[u8], from: usize, hits: &mut Hits<'_>) -> usize {
+        let mut p = from;
+        while let Some(window) = hay.get(p..p + G) {
+            self.test_window::<G>(hay, p, window, hits);
+            p += self.stride;
         }
+        p
     }
 
     /// Tests the window at `p`, whose bytes start `window`.
@@ -481,32 +490,28 @@ impl Matcher {
         Some(at)
     }
 
-    /// The shortest needle length `L`: positions closer than this to the end of the input are
-    /// not covered by [`Hits::starts`].
-    pub(crate) fn min_len(&self) -> usize {
-        self.min_len
-    }
-
-    /// Pushes every position of `tail` (offset by `base`) where some needle may begin, judged
-    /// by [`Matcher::may_start`]: the last `L - 1` positions of a write, which the scan's
+    /// Pushes every position of `tail` (offset by `base`) where some needle may begin, in
+    /// order: the positions of a write after the scan's last window, which its
     /// [`Hits::starts`] do not cover.
     pub(crate) fn near_starts(&self, tail: &[u8], base: usize, out: &mut Vec<usize>) {
+        let Some((&last, _)) = tail.split_last() else {
+            return;
+        };
         // Most writes end where no needle's first two bytes occur: one pass without branches
         // tells, before any position is looked at closely.
-        let any = tail
-            .windows(2)
+        let pairs = tail.windows(2);
+        let any = pairs
+            .clone()
             .fold(0, |any, pair| any | self.pair_bit(pair[0], pair[1]));
         if any & 1 != 0 {
-            for (i, pair) in tail.windows(2).enumerate() {
-                if self.pair_bit(pair[0], pair[1]) & 1 != 0 && self.may_start(&tail[i..]) {
+            for (i, pair) in pairs.enumerate() {
+                if self.pair_bit(pair[0], pair[1]) & 1 != 0 && self.may_continue(&tail[i..]) {
                     out.push(base + i);
                 }
             }
         }
-        if let Some(last) = tail.len().checked_sub(1)
-            && self.may_start(&tail[last..])
-        {
-            out.push(base + last);
+        if self.first_bytes[usize::from(last >> 6)] >> (last & 63) & 1 != 0 {
+            out.push(base + tail.len() - 1);
         }
     }
 
@@ -514,20 +519,16 @@ impl Matcher {
     /// when some needle begins with them.
     #[inline(always)]
     fn pair_bit(&self, a: u8, b: u8) -> u64 {
-        let pair = usize::from(a) << 8 | usize::from(b);
+        let pair = usize::from(u16::from_le_bytes([a, b]));
         self.pairs[pair >> 6] >> (pair & 63)
     }
 
-    /// Whether some needle could begin with `tail`, judged by its first window alone: a cheap
-    /// filter before [`Matcher::start_partials`]. A tail shorter than a window is looked up
-    /// whole among the needles' short prefixes.
+    /// Whether some needle could begin with `tail`, whose first two bytes passed
+    /// [`Matcher::pair_bit`], judged by its first window alone: a cheap filter before
+    /// [`Matcher::start_partials`]. A tail shorter than a window is looked up whole among the
+    /// needles' short prefixes.
     #[inline]
-    fn may_start(&self, tail: &[u8]) -> bool {
-        if let [a, b, ..] = *tail
-            && self.pair_bit(a, b) & 1 == 0
-        {
-            return false;
-        }
+    fn may_continue(&self, tail: &[u8]) -> bool {
         if tail.len() < self.gram {
             let h = short_prefix_hash(tail);
             return self.short_prefixes[h >> 6] & (1 << (h & 63)) != 0;
@@ -668,9 +669,12 @@ fn bitmap_slot(key: u64, words: usize) -> (usize, u64) {
 /// Bits of the short-prefix filter (128 KiB).
 const SHORT_PREFIX_BITS: usize = 1 << 20;
 
-/// Bit index of a prefix shorter than 8 bytes, its length mixed in.
+/// Bit index of a prefix shorter than 8 bytes, its length mixed in. Folded byte by byte: a
+/// copy of a run-time length would be a call to `memcpy`.
 fn short_prefix_hash(prefix: &[u8]) -> usize {
-    let key = window(prefix, prefix.len()) ^ ((prefix.len() as u64) << 59);
+    let key = prefix.iter().fold((prefix.len() as u64) << 59, |key, &b| {
+        key << 8 | u64::from(b)
+    });
     (key.wrapping_mul(HASH_MUL) >> (64 - SHORT_PREFIX_BITS.trailing_zeros())) as usize
 }
 

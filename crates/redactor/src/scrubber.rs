@@ -7,9 +7,9 @@
 //! 1. the partial matches from the carry are advanced over the input; each one that completes
 //!    is an occurrence starting in the carry;
 //! 2. the gram index scans the input alone for occurrences lying wholly inside it;
-//! 3. partial matches are started at the input positions within `max_hold` of its end: those at
-//!    least `L` bytes from the end are named by the windows the scan of step 2 tests anyway
-//!    (see `Hits::starts`), the last `L - 1` are tested one by one;
+//! 3. partial matches are started at the input positions within `max_hold` of its end: those up
+//!    to the scan's last window are named by the windows step 2 tests anyway (see
+//!    `Hits::starts`), the few after it (fewer than `L`) are tested one by one;
 //! 4. occurrences are sorted by start (longest first) and merged into intervals where they
 //!    overlap (adjacent ones stay apart);
 //! 5. the release point is the start of the oldest live partial match, moved back to the start
@@ -117,6 +117,16 @@ impl Scrubber {
     /// Feeds `input`; writes what is safe to `sink`.
     pub(crate) fn push(&mut self, input: &[u8], sink: &mut impl Sink) -> io::Result<()> {
         self.stage(input);
+        if self.partials.is_empty() && self.occurrences.is_empty() {
+            // Nothing found and nothing that may still begin an occurrence, as in most writes:
+            // everything goes out as it is. This is what `release` does then, without its
+            // bookkeeping, which a stream of small writes would pay on every one.
+            if !self.carry.is_empty() {
+                sink.put(&self.carry)?;
+                self.carry.clear();
+            }
+            return sink.put(input);
+        }
         self.release(input, sink, false)
     }
 
@@ -140,24 +150,25 @@ impl Scrubber {
         self.occurrences.clear();
         self.occurrences.extend_from_slice(&self.found);
         // 2. Occurrences wholly inside the input; and, from the same windows, the starts of
-        //    needles that may run past its end, up to `L` bytes before it.
+        //    needles that may run past its end, up to the last window tested.
         let total = c + input.len();
         let from = c.max(total.saturating_sub(matcher.max_hold));
-        let near = from.max(total.saturating_sub(matcher.min_len() - 1));
         let mut starts = std::mem::take(&mut self.starts);
         starts.clear();
-        matcher.scan(
+        let covered = matcher.scan(
             input,
             &mut Hits {
                 base: c,
                 occurrences: &mut self.occurrences,
-                // Up to `L` bytes before the end.
-                starts: from - c..(input.len() + 1).saturating_sub(matcher.min_len()),
+                starts: from - c..input.len(),
                 start_list: &mut starts,
             },
         );
-        starts.sort_unstable();
-        starts.dedup();
+        let near = from.max(c + covered);
+        if starts.len() > 1 {
+            starts.sort_unstable();
+            starts.dedup();
+        }
         // 1. Partial matches from the carry, advanced over the input.
         self.scratch.clear();
         for partial in self.partials.drain(..) {
@@ -182,9 +193,9 @@ impl Scrubber {
                 self.scratch.push(partial);
             }
         }
-        // 3. New partial matches: at the starts above, and at every one of the last `L - 1`
-        //    positions that may start a needle. Those lie after the others, so the list stays
-        //    sorted.
+        // 3. New partial matches: at the starts above, and at every position after the scan's
+        //    last window (fewer than `L`) that may start a needle. Those lie after the others,
+        //    so the list stays sorted.
         matcher.near_starts(&input[near - c..], near - c, &mut starts);
         let mut fresh = std::mem::take(&mut self.partials);
         for pos in starts.iter().map(|&start| c + start) {
