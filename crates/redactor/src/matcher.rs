@@ -604,6 +604,14 @@ impl Matcher {
     pub(crate) fn advance(&self, partial: &mut Partial, consumed: usize, byte: u8) -> bool {
         match partial {
             Partial::Literal { lo, hi, .. } => {
+                // A stream write often ends on a byte that begins some needle; most die at the
+                // next byte, which the pair filter tells without a search.
+                if consumed == 1 {
+                    let first = self.arena[self.spans[*lo as usize].0 as usize];
+                    if self.pair_bit(first, byte) & 1 == 0 {
+                        return false;
+                    }
+                }
                 let range = &self.spans[*lo as usize..*hi as usize];
                 // Within the range every needle shares the first `consumed` bytes; the one that
                 // ends there sorts first, the others by their next byte.

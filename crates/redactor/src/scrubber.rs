@@ -117,17 +117,25 @@ impl Scrubber {
     /// Feeds `input`; writes what is safe to `sink`.
     pub(crate) fn push(&mut self, input: &[u8], sink: &mut impl Sink) -> io::Result<()> {
         self.stage(input);
-        if self.partials.is_empty() && self.occurrences.is_empty() {
-            // Nothing found and nothing that may still begin an occurrence, as in most writes:
-            // everything goes out as it is. This is what `release` does then, without its
-            // bookkeeping, which a stream of small writes would pay on every one.
-            if !self.carry.is_empty() {
-                sink.put(&self.carry)?;
-                self.carry.clear();
-            }
-            return sink.put(input);
+        if !self.occurrences.is_empty() {
+            return self.release(input, sink, false);
         }
-        self.release(input, sink, false)
+        // Nothing found, as in most writes: everything before the oldest live partial match
+        // goes out as it is. This is what `release` does then, without the sorting and merging
+        // that a stream of small writes would pay on every one.
+        let release = self
+            .partials
+            .iter()
+            .map(Partial::start)
+            .min()
+            .unwrap_or(self.carry.len() + input.len());
+        Joined {
+            carry: &self.carry,
+            input,
+        }
+        .put_range(sink, 0, release)?;
+        self.keep_from(input, release);
+        Ok(())
     }
 
     /// Ends the stream: writes everything held, partial occurrences as they are.
@@ -228,13 +236,12 @@ impl Scrubber {
 
     /// Steps 4 and 5: writes up to the release point, keeps the rest as the new carry.
     fn release(&mut self, input: &[u8], sink: &mut impl Sink, end: bool) -> io::Result<()> {
-        let carry = std::mem::replace(&mut self.carry, SecretBytes::new(Vec::new()));
+        self.occurrences.sort_unstable();
         let joined = Joined {
-            carry: &carry,
+            carry: &self.carry,
             input,
         };
         let total = joined.len();
-        self.occurrences.sort_unstable();
         let mut release = if end {
             total
         } else {
@@ -263,17 +270,6 @@ impl Scrubber {
             at = stop;
         }
         joined.put_range(sink, at, release)?;
-        // Keep the rest, in place when the carry is not released whole (one byte per write).
-        let c = carry.len();
-        let mut carry = carry;
-        if release >= c {
-            carry.clear();
-            append(&mut carry, &input[release - c..]);
-        } else {
-            carry.drain(..release);
-            append(&mut carry, input);
-        }
-        self.carry = carry;
         self.found.clear();
         self.found.extend(
             self.occurrences
@@ -285,10 +281,24 @@ impl Scrubber {
         if end {
             self.partials.clear();
         }
+        self.keep_from(input, release);
+        Ok(())
+    }
+
+    /// Keeps carry + input from `release` on as the new carry, in place when the carry is not
+    /// released whole (one byte per write), and moves the live partial matches onto it.
+    fn keep_from(&mut self, input: &[u8], release: usize) {
+        let c = self.carry.len();
+        if release >= c {
+            self.carry.clear();
+            append(&mut self.carry, &input[release - c..]);
+        } else {
+            self.carry.drain(..release);
+            append(&mut self.carry, input);
+        }
         for partial in &mut self.partials {
             partial.rebase(release);
         }
-        Ok(())
     }
 
     fn put_mask(&self, sink: &mut impl Sink, id: u32) -> io::Result<()> {
@@ -307,6 +317,9 @@ impl Scrubber {
 /// Appends to a zeroizing buffer without leaving a copy behind in a freed allocation: when the
 /// buffer must grow, its bytes move to a new one and the old one is zeroed as it drops.
 fn append(buffer: &mut SecretBytes, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
     if buffer.capacity() - buffer.len() < bytes.len() {
         let capacity = (buffer.len() + bytes.len())
             .max(buffer.capacity() * 2)
