@@ -73,6 +73,8 @@ pub(crate) struct Scrubber {
     /// Complete occurrences inside the carry.
     found: Vec<Occurrence>,
     scratch: Vec<Partial>,
+    /// Scratch: the partial matches started at one position.
+    fresh: Vec<Partial>,
     /// Scratch: input positions where a partial match may start.
     starts: Vec<usize>,
     occurrences: Vec<Occurrence>,
@@ -89,6 +91,7 @@ impl Scrubber {
             partials: Vec::new(),
             found: Vec::new(),
             scratch: Vec::new(),
+            fresh: Vec::new(),
             starts: Vec::new(),
             occurrences: Vec::new(),
             intervals: Vec::new(),
@@ -156,30 +159,30 @@ impl Scrubber {
         let matcher = &*self.matcher;
         let c = self.carry.len();
         self.occurrences.clear();
-        self.occurrences.extend_from_slice(&self.found);
+        if !self.found.is_empty() {
+            self.occurrences.extend_from_slice(&self.found);
+        }
         // 2. Occurrences wholly inside the input; and, from the same windows, the starts of
         //    needles that may run past its end, up to the last window tested.
         let total = c + input.len();
         let from = c.max(total.saturating_sub(matcher.max_hold));
-        let mut starts = std::mem::take(&mut self.starts);
-        starts.clear();
+        self.starts.clear();
         let covered = matcher.scan(
             input,
             &mut Hits {
                 base: c,
                 occurrences: &mut self.occurrences,
                 starts: from - c..input.len(),
-                start_list: &mut starts,
+                start_list: &mut self.starts,
             },
         );
-        let near = from.max(c + covered);
-        if starts.len() > 1 {
-            starts.sort_unstable();
-            starts.dedup();
+        if self.starts.len() > 1 {
+            self.starts.sort_unstable();
+            self.starts.dedup();
         }
         // 1. Partial matches from the carry, advanced over the input.
         self.scratch.clear();
-        for partial in self.partials.drain(..) {
+        for &partial in &self.partials {
             let mut partial = partial;
             let mut consumed = c - partial.start();
             let mut alive = true;
@@ -204,15 +207,16 @@ impl Scrubber {
         // 3. New partial matches: at the starts above, and at every position after the scan's
         //    last window (fewer than `L`) that may start a needle. Those lie after the others,
         //    so the list stays sorted.
-        matcher.near_starts(&input[near - c..], near - c, &mut starts);
-        let mut fresh = std::mem::take(&mut self.partials);
-        for pos in starts.iter().map(|&start| c + start) {
-            fresh.clear();
-            matcher.start_partials(pos, input[pos - c], &mut fresh);
-            for mut partial in fresh.drain(..) {
+        let near = from.max(c + covered);
+        matcher.near_starts(&input[near - c..], near - c, &mut self.starts);
+        for &start in &self.starts {
+            self.fresh.clear();
+            matcher.start_partials(c + start, input[start], &mut self.fresh);
+            for &partial in &self.fresh {
+                let mut partial = partial;
                 let mut consumed = 1;
                 let mut alive = matcher.is_live(&partial, consumed);
-                for &byte in &input[pos - c + 1..] {
+                for &byte in &input[start + 1..] {
                     if !alive {
                         break;
                     }
@@ -228,9 +232,6 @@ impl Scrubber {
                 }
             }
         }
-        self.starts = starts;
-        self.partials = fresh;
-        self.partials.clear();
         std::mem::swap(&mut self.partials, &mut self.scratch);
     }
 
