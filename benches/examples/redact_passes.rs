@@ -1,19 +1,26 @@
-//! A driver for profilers (callgrind, perf): the redactor bench's workload, redacted a given
-//! number of times in memory or as a stream of 4 KiB writes, and nothing else timed.
+//! A driver for profilers (callgrind, perf) and for paired timing: the redactor bench's
+//! workload, redacted a given number of times in memory or as a stream of 4 KiB writes, and
+//! nothing else timed.
 //!
-//! Run: `cargo run --release -p sigil-benches --example redact_passes -- SECRETS redact|stream
-//! PASSES [KIB]` (default 1,024 KiB, small enough to stay in cache: the instruction count per
-//! KiB is then the work itself, not the wait on memory). Subtract a run of 0 passes, which
-//! builds the same workload, to count the passes alone. Prints the median pass time.
+//! Run: `cargo run --release -p sigil-benches --example redact_passes -- SECRETS
+//! redact|stream|paired PASSES [KIB]` (default 1,024 KiB, small enough to stay in cache: the
+//! instruction count per KiB is then the work itself, not the wait on memory). Subtract a run
+//! of 0 passes, which builds the same workload, to count the passes alone. Prints the median
+//! pass time.
+//!
+//! `paired` alternates one in-memory pass and one streamed pass, so that both see the machine
+//! in the same state, and prints the median of each and the median of the pairs' ratios
+//! (stream / in-memory). On a noisy virtual machine that ratio is steadier than two separate
+//! runs.
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sigil_benches::redactor_workload::{build, needles, stream, values, workload};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: redact_passes SECRETS redact|stream PASSES [KIB]";
+    let usage = "usage: redact_passes SECRETS redact|stream|paired PASSES [KIB]";
     let [count, mode, passes, rest @ ..] = &args[..] else {
         panic!("{usage}");
     };
@@ -23,22 +30,46 @@ fn main() {
     let redactor = build(&values(count));
     let (haystack, _) = workload(&needles(&redactor), kib << 10);
     let mut out = Vec::with_capacity(haystack.len());
-    let mut times = Vec::with_capacity(passes);
-    for _ in 0..passes {
+    let mut pass = |streamed: bool| {
         let start = Instant::now();
-        match mode.as_str() {
-            "redact" => {
-                out.clear();
-                redactor.redact_to(black_box(&haystack), &mut out);
-            }
-            "stream" => stream(&redactor, black_box(&haystack), &mut out),
-            _ => panic!("{usage}"),
+        if streamed {
+            stream(&redactor, black_box(&haystack), &mut out);
+        } else {
+            out.clear();
+            redactor.redact_to(black_box(&haystack), &mut out);
         }
-        times.push(start.elapsed());
         black_box(out.len());
+        start.elapsed()
+    };
+    let label = format!("{count} secrets, {kib} KiB");
+    match mode.as_str() {
+        "redact" | "stream" => {
+            let times: Vec<Duration> = (0..passes).map(|_| pass(mode == "stream")).collect();
+            if let Some(median) = median(times) {
+                println!("{mode} {label}: median {median:?} over {passes} passes");
+            }
+        }
+        "paired" => {
+            let (mut memory, mut streamed, mut ratios) = (vec![], vec![], vec![]);
+            for _ in 0..passes {
+                let (m, s) = (pass(false), pass(true));
+                memory.push(m);
+                streamed.push(s);
+                ratios.push(s.as_secs_f64() / m.as_secs_f64());
+            }
+            ratios.sort_by(f64::total_cmp);
+            if let (Some(m), Some(s)) = (median(memory), median(streamed)) {
+                println!(
+                    "paired {label}: in memory {m:?}, stream {s:?}, stream / in memory {:.3} (median of {passes} pairs)",
+                    ratios[passes / 2]
+                );
+            }
+        }
+        _ => panic!("{usage}"),
     }
+}
+
+fn median(mut times: Vec<Duration>) -> Option<Duration> {
     times.sort();
-    if let Some(median) = times.get(passes / 2) {
-        println!("{mode} {count} secrets, {kib} KiB: median {median:?} over {passes} passes");
-    }
+    times.get(times.len() / 2).copied()
 }

@@ -490,38 +490,44 @@ impl Matcher {
         Some(at)
     }
 
-    /// Pushes every position of `tail` (offset by `base`) where some needle may begin, in
-    /// order: the positions of a write after the scan's last window, which its
-    /// [`Hits::starts`] do not cover.
-    pub(crate) fn near_starts(&self, tail: &[u8], base: usize, out: &mut Vec<usize>) {
-        let Some((&last, _)) = tail.split_last() else {
-            return;
-        };
-        // Most writes end where no needle's first two bytes occur: one pass without branches
-        // tells, before any position is looked at closely. It takes seven pairs from each
-        // 8-byte load.
-        let mut any = 0;
-        let mut rest = tail;
-        while let Some(bytes) = rest.first_chunk::<8>() {
-            let word = u64::from_le_bytes(*bytes);
-            for k in 0..7 {
-                any |= self.pair_bit((word >> (8 * k)) as u16);
-            }
-            rest = &rest[7..];
-        }
-        let pair_of = |pair: &[u8]| u16::from_le_bytes([pair[0], pair[1]]);
-        any |= rest
-            .windows(2)
-            .fold(0, |any, pair| any | self.pair_bit(pair_of(pair)));
-        if any & 1 != 0 {
-            for (i, pair) in tail.windows(2).enumerate() {
-                if self.pair_bit(pair_of(pair)) & 1 != 0 && self.may_continue(&tail[i..]) {
-                    out.push(base + i);
+    /// Pushes the positions of `hay` from `from` on where some needle may begin, in no set
+    /// order and possibly more than once: the positions of a write after the scan's last window,
+    /// which its [`Hits::starts`] do not cover, each fewer than `L` bytes before the end.
+    ///
+    /// The argument of [`Hits::starts`] once more: a needle prefix starting at such a position
+    /// and holding at least `G` bytes holds the write's last `G` bytes at an offset under the
+    /// stride, a window the index registered. So one more window test, of the last window, names
+    /// all of them; only the last `G - 1` positions are tested one by one.
+    pub(crate) fn near_starts(&self, hay: &[u8], from: usize, out: &mut Vec<usize>) {
+        debug_assert!(hay.len().saturating_sub(from) < self.stride + self.gram);
+        let one_by_one = hay.len().saturating_sub(self.gram - 1).max(from);
+        if one_by_one > from {
+            let last = hay.len() - self.gram;
+            let key = window(&hay[last..], self.gram);
+            if self.maybe(key)
+                && let Some(&(begin, end)) = self.windows.get(&key)
+            {
+                for &(_, offset) in &self.entries[begin as usize..end as usize] {
+                    if let Some(start) = last.checked_sub(offset as usize)
+                        && start >= from
+                    {
+                        out.push(start);
+                    }
                 }
             }
         }
-        if self.first_bytes[usize::from(last >> 6)] >> (last & 63) & 1 != 0 {
-            out.push(base + tail.len() - 1);
+        for p in one_by_one..hay.len() {
+            let may_start = match hay[p..] {
+                [byte] => self.first_bytes[usize::from(byte >> 6)] >> (byte & 63) & 1 != 0,
+                [a, b, ..] => {
+                    self.pair_bit(u16::from_le_bytes([a, b])) & 1 != 0
+                        && self.may_continue(&hay[p..])
+                }
+                [] => false,
+            };
+            if may_start {
+                out.push(p);
+            }
         }
     }
 

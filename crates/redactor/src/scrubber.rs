@@ -176,10 +176,6 @@ impl Scrubber {
                 start_list: &mut self.starts,
             },
         );
-        if self.starts.len() > 1 {
-            self.starts.sort_unstable();
-            self.starts.dedup();
-        }
         // 1. Partial matches from the carry, advanced over the input.
         self.scratch.clear();
         for &partial in &self.partials {
@@ -205,10 +201,12 @@ impl Scrubber {
             }
         }
         // 3. New partial matches: at the starts above, and at every position after the scan's
-        //    last window (fewer than `L`) that may start a needle. Those lie after the others,
-        //    so the list stays sorted.
-        let near = from.max(c + covered);
-        matcher.near_starts(&input[near - c..], near - c, &mut self.starts);
+        //    last window (fewer than `L`) that may start a needle.
+        matcher.near_starts(input, from.max(c + covered) - c, &mut self.starts);
+        if self.starts.len() > 1 {
+            self.starts.sort_unstable();
+            self.starts.dedup();
+        }
         for &start in &self.starts {
             self.fresh.clear();
             matcher.start_partials(c + start, input[start], &mut self.fresh);
