@@ -504,16 +504,8 @@ impl Matcher {
         if one_by_one > from {
             let last = hay.len() - self.gram;
             let key = window(&hay[last..], self.gram);
-            if self.maybe(key)
-                && let Some(&(begin, end)) = self.windows.get(&key)
-            {
-                for &(_, offset) in &self.entries[begin as usize..end as usize] {
-                    if let Some(start) = last.checked_sub(offset as usize)
-                        && start >= from
-                    {
-                        out.push(start);
-                    }
-                }
+            if self.maybe(key) {
+                self.name_starts(key, last, from, out);
             }
         }
         for p in one_by_one..hay.len() {
@@ -531,6 +523,21 @@ impl Matcher {
         }
     }
 
+    /// Pushes the starts from `from` on that the window `key` at `p` names. Apart from the
+    /// rest of [`Matcher::near_starts`]: it runs only on a bitmap hit.
+    #[inline(never)]
+    fn name_starts(&self, key: u64, p: usize, from: usize, out: &mut Vec<usize>) {
+        if let Some(&(begin, end)) = self.windows.get(&key) {
+            for &(_, offset) in &self.entries[begin as usize..end as usize] {
+                if let Some(start) = p.checked_sub(offset as usize)
+                    && start >= from
+                {
+                    out.push(start);
+                }
+            }
+        }
+    }
+
     /// The `pairs` word of two bytes (`u16::from_le_bytes`), shifted so that their bit is the
     /// lowest: odd when some needle begins with them.
     #[inline(always)]
@@ -542,8 +549,9 @@ impl Matcher {
     /// Whether some needle could begin with `tail`, whose first two bytes passed
     /// [`Matcher::pair_bit`], judged by its first window alone: a cheap filter before
     /// [`Matcher::start_partials`]. A tail shorter than a window is looked up whole among the
-    /// needles' short prefixes.
-    #[inline]
+    /// needles' short prefixes. Apart from its callers: it runs only when the pair filter
+    /// passes.
+    #[inline(never)]
     fn may_continue(&self, tail: &[u8]) -> bool {
         if tail.len() < self.gram {
             let h = short_prefix_hash(tail);
