@@ -498,6 +498,7 @@ impl Matcher {
     /// and holding at least `G` bytes holds the write's last `G` bytes at an offset under the
     /// stride, a window the index registered. So one more window test, of the last window, names
     /// all of them; only the last `G - 1` positions are tested one by one.
+    #[inline]
     pub(crate) fn near_starts(&self, hay: &[u8], from: usize, out: &mut Vec<usize>) {
         debug_assert!(hay.len().saturating_sub(from) < self.stride + self.gram);
         let one_by_one = hay.len().saturating_sub(self.gram - 1).max(from);
