@@ -208,6 +208,12 @@ impl Scrubber {
             self.starts.dedup();
         }
         for &start in &self.starts {
+            if start + 1 == input.len() {
+                // The last byte, where a write often ends on a needle's first byte: nothing to
+                // walk, and a partial match of one byte is live (every needle is longer).
+                matcher.start_partials(c + start, input[start], &mut self.scratch);
+                continue;
+            }
             self.fresh.clear();
             matcher.start_partials(c + start, input[start], &mut self.fresh);
             for &partial in &self.fresh {
