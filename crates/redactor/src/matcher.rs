@@ -539,6 +539,11 @@ impl Matcher {
         }
     }
 
+    /// Whether some needle begins with the two bytes `a b`.
+    pub(crate) fn pair_may_begin(&self, a: u8, b: u8) -> bool {
+        self.pair_bit(u16::from_le_bytes([a, b])) & 1 != 0
+    }
+
     /// The `pairs` word of two bytes (`u16::from_le_bytes`), shifted so that their bit is the
     /// lowest: odd when some needle begins with them.
     #[inline(always)]

@@ -70,6 +70,10 @@ pub(crate) struct Scrubber {
     carry: SecretBytes,
     /// Live partial matches, positions relative to the carry's start.
     partials: Vec<Partial>,
+    /// The carry's last byte begins some needle, and its partial matches are not made yet:
+    /// most die at the next byte, which the pair filter tells (see `stage`). A write often
+    /// ends on such a byte.
+    last_byte_held: bool,
     /// Complete occurrences inside the carry.
     found: Vec<Occurrence>,
     scratch: Vec<Partial>,
@@ -89,6 +93,7 @@ impl Scrubber {
             mask,
             carry: SecretBytes::new(Vec::new()),
             partials: Vec::new(),
+            last_byte_held: false,
             found: Vec::new(),
             scratch: Vec::new(),
             fresh: Vec::new(),
@@ -108,6 +113,7 @@ impl Scrubber {
     pub(crate) fn replace_matcher(&mut self, matcher: Arc<Matcher>) {
         self.matcher = matcher;
         self.partials.clear();
+        self.last_byte_held = false;
         self.found.clear();
         let carry = std::mem::replace(&mut self.carry, SecretBytes::new(Vec::new()));
         // Staged as if written to an empty stream, then kept whole: the next write releases
@@ -126,12 +132,7 @@ impl Scrubber {
         // Nothing found, as in most writes: everything before the oldest live partial match
         // goes out as it is. This is what `release` does then, without the sorting and merging
         // that a stream of small writes would pay on every one.
-        let release = self
-            .partials
-            .iter()
-            .map(Partial::start)
-            .min()
-            .unwrap_or(self.carry.len() + input.len());
+        let release = self.oldest_live(self.carry.len() + input.len());
         Joined {
             carry: &self.carry,
             input,
@@ -176,7 +177,16 @@ impl Scrubber {
                 start_list: &mut self.starts,
             },
         );
-        // 1. Partial matches from the carry, advanced over the input.
+        // 1. Partial matches from the carry, advanced over the input. Those of a held last
+        //    byte are made first, unless the input's first byte already rules them out.
+        if self.last_byte_held
+            && let (Some(&last), Some(&next)) = (self.carry.last(), input.first())
+        {
+            self.last_byte_held = false;
+            if matcher.pair_may_begin(last, next) {
+                matcher.start_partials(c - 1, last, &mut self.partials);
+            }
+        }
         self.scratch.clear();
         for &partial in &self.partials {
             let mut partial = partial;
@@ -209,9 +219,9 @@ impl Scrubber {
         }
         for &start in &self.starts {
             if start + 1 == input.len() {
-                // The last byte, where a write often ends on a needle's first byte: nothing to
-                // walk, and a partial match of one byte is live (every needle is longer).
-                matcher.start_partials(c + start, input[start], &mut self.scratch);
+                // The last byte: its partial matches wait for the next write (see
+                // `last_byte_held`); a partial match of one byte is live, every needle is longer.
+                self.last_byte_held = true;
                 continue;
             }
             self.fresh.clear();
@@ -247,15 +257,7 @@ impl Scrubber {
             input,
         };
         let total = joined.len();
-        let mut release = if end {
-            total
-        } else {
-            self.partials
-                .iter()
-                .map(Partial::start)
-                .min()
-                .unwrap_or(total)
-        };
+        let mut release = if end { total } else { self.oldest_live(total) };
         // Merge into intervals; find the release point.
         let mut intervals = std::mem::take(&mut self.intervals);
         intervals.clear();
@@ -285,9 +287,21 @@ impl Scrubber {
         self.intervals = intervals;
         if end {
             self.partials.clear();
+            self.last_byte_held = false;
         }
         self.keep_from(input, release);
         Ok(())
+    }
+
+    /// The start of the oldest live partial match (the held last byte included) among `total`
+    /// bytes of carry and input, or `total` when there is none.
+    fn oldest_live(&self, total: usize) -> usize {
+        let oldest = self.partials.iter().map(Partial::start).min();
+        match oldest {
+            Some(start) => start,
+            None if self.last_byte_held => total - 1,
+            None => total,
+        }
     }
 
     /// Keeps carry + input from `release` on as the new carry, in place when the carry is not
