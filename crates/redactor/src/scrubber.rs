@@ -1,8 +1,9 @@
 //! The streaming core shared by every adapter: input in arbitrary pieces, masked output out.
 //!
-//! State between writes: the `carry` (bytes held back), the partial matches that start in it,
-//! and the complete occurrences already found in it. A write appends the input *virtually*
-//! (the input is never copied into the carry, except for what will be held back next):
+//! State between writes: the `carry` (bytes held back), the partial matches that start in it
+//! (those of its last byte may be made only at the next write: `last_byte_held`), and the
+//! complete occurrences already found in it. A write appends the input *virtually* (the input
+//! is never copied into the carry, except for what will be held back next):
 //!
 //! 1. the partial matches from the carry are advanced over the input; each one that completes
 //!    is an occurrence starting in the carry;
