@@ -342,8 +342,9 @@ impl Matcher {
     // The positions whose whole stride lies inside the input are read as stride-long chunks
     // (four strides at a time in one lane): each chunk is known to hold its window (the stride
     // is at least `G`), so the loop has no bounds checks and few instructions per window, and
-    // the processor can look further ahead in the input. That matters because the input is mostly not in cache and the
-    // scan waits on memory. The last few positions go through `scan_tail`.
+    // the processor can look further ahead in the input. That matters because the input is
+    // mostly not in cache and the scan waits on memory. The last few positions go through
+    // `scan_tail`.
 
     /// The positions in order, as one stream of loads, which the hardware prefetcher follows:
     /// best for a small input such as a 4 KiB write. Four windows per step (one chunk of four
@@ -634,14 +635,6 @@ impl Matcher {
     pub(crate) fn advance(&self, partial: &mut Partial, consumed: usize, byte: u8) -> bool {
         match partial {
             Partial::Literal { lo, hi, .. } => {
-                // A stream write often ends on a byte that begins some needle; most die at the
-                // next byte, which the pair filter tells without a search.
-                if consumed == 1 {
-                    let first = self.arena[self.spans[*lo as usize].0 as usize];
-                    if self.pair_bit(u16::from_le_bytes([first, byte])) & 1 == 0 {
-                        return false;
-                    }
-                }
                 let range = &self.spans[*lo as usize..*hi as usize];
                 // Within the range every needle shares the first `consumed` bytes; the one that
                 // ends there sorts first, the others by their next byte.
