@@ -150,9 +150,14 @@ pub fn resident_kib() -> usize {
 
 /// `input` through a `RedactWriter` in 4 KiB writes, into `out` (its allocation reused).
 pub fn stream(redactor: &Redactor, input: &[u8], out: &mut Vec<u8>) {
+    stream_in_writes(redactor, input, 4096, out);
+}
+
+/// [`stream`] with writes of `write` bytes.
+pub fn stream_in_writes(redactor: &Redactor, input: &[u8], write: usize, out: &mut Vec<u8>) {
     out.clear();
     let mut writer = RedactWriter::new(redactor, std::mem::take(out));
-    for chunk in input.chunks(4096) {
+    for chunk in input.chunks(write) {
         writer.write_all(chunk).unwrap();
     }
     *out = writer.finish().unwrap();

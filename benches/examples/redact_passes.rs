@@ -1,12 +1,12 @@
 //! A driver for profilers (callgrind, perf) and for paired timing: the redactor bench's
-//! workload, redacted a given number of times in memory or as a stream of 4 KiB writes, and
+//! workload, redacted a given number of times in memory or as a stream of writes (4 KiB unless told), and
 //! nothing else timed.
 //!
 //! Run: `cargo run --release -p sigil-benches --example redact_passes -- SECRETS
-//! redact|stream|paired PASSES [KIB]` (default 1,024 KiB, small enough to stay in cache: the
-//! instruction count per KiB is then the work itself, not the wait on memory). Subtract a run
-//! of 0 passes, which builds the same workload, to count the passes alone. Prints the median
-//! pass time.
+//! redact|stream|paired PASSES [KIB [WRITE]]` (default 1,024 KiB, small enough to stay in cache:
+//! the instruction count per KiB is then the work itself, not the wait on memory; streams are
+//! fed writes of WRITE bytes, default 4,096). Subtract a run of 0 passes, which builds the same
+//! workload, to count the passes alone. Prints the median pass time.
 //!
 //! `paired` alternates one in-memory pass and one streamed pass, so that both see the machine
 //! in the same state, and prints the median of each and the median of the pairs' ratios
@@ -16,24 +16,25 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use sigil_benches::redactor_workload::{build, needles, stream, values, workload};
+use sigil_benches::redactor_workload::{build, needles, stream_in_writes, values, workload};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: redact_passes SECRETS redact|stream|paired PASSES [KIB]";
+    let usage = "usage: redact_passes SECRETS redact|stream|paired PASSES [KIB [WRITE]]";
     let [count, mode, passes, rest @ ..] = &args[..] else {
         panic!("{usage}");
     };
     let count: usize = count.parse().expect(usage);
     let passes: usize = passes.parse().expect(usage);
     let kib: usize = rest.first().map_or(1024, |k| k.parse().expect(usage));
+    let write: usize = rest.get(1).map_or(4096, |w| w.parse().expect(usage));
     let redactor = build(&values(count));
     let (haystack, _) = workload(&needles(&redactor), kib << 10);
     let mut out = Vec::with_capacity(haystack.len());
     let mut pass = |streamed: bool| {
         let start = Instant::now();
         if streamed {
-            stream(&redactor, black_box(&haystack), &mut out);
+            stream_in_writes(&redactor, black_box(&haystack), write, &mut out);
         } else {
             out.clear();
             redactor.redact_to(black_box(&haystack), &mut out);
@@ -41,7 +42,7 @@ fn main() {
         black_box(out.len());
         start.elapsed()
     };
-    let label = format!("{count} secrets, {kib} KiB");
+    let label = format!("{count} secrets, {kib} KiB, {write}-byte writes");
     match mode.as_str() {
         "redact" | "stream" => {
             let times: Vec<Duration> = (0..passes).map(|_| pass(mode == "stream")).collect();
