@@ -1,6 +1,6 @@
 //! A driver for profilers (callgrind, perf) and for paired timing: the redactor bench's
-//! workload, redacted a given number of times in memory or as a stream of writes (4 KiB unless told), and
-//! nothing else timed.
+//! workload, redacted a given number of times in memory or as a stream of writes (4 KiB unless
+//! told), and nothing else timed.
 //!
 //! Run: `cargo run --release -p sigil-benches --example redact_passes -- SECRETS
 //! redact|stream|paired PASSES [KIB [WRITE]]` (default 1,024 KiB, small enough to stay in cache:
