@@ -205,3 +205,129 @@ fn broken_pipe_exits_cleanly() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
+
+/// `sigil ARGS` in a store of its own (`env`: `SIGIL_HOME` and maybe `SIGIL_STORE`), with
+/// `stdin`; returns (exit code, stdout, stderr).
+fn in_store(env: &[(&str, &str)], args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_sigil"));
+    command
+        .args(args)
+        .env("SIGIL_ACTOR", "tester")
+        .env_remove("RUST_LOG")
+        .env_remove("SIGIL_STORE")
+        .env_remove("SIGIL_MASTER_KEY")
+        .env_remove("SIGIL_PASSPHRASE")
+        .env_remove("SIGIL_WORKSPACE");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command
+        .write_stdin(stdin.as_bytes().to_vec())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `--from-store` masks the live secrets of every scope and environment, each read audited;
+/// `--all-versions` adds the values rotated away.
+fn values_from_the_store(env: &[(&str, &str)]) {
+    let ok = |args: &[&str], stdin: &str| {
+        let (code, stdout, stderr) = in_store(env, args, stdin);
+        assert_eq!(code, 0, "sigil {args:?}: {stderr}");
+        stdout
+    };
+    // Nothing in the store yet: nothing to mask is refused, as with no flags at all.
+    ok(&["init"], "");
+    let (code, stdout, stderr) = in_store(env, &["redact", "--from-store"], "x\n");
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(stderr.contains("no values to mask"), "{stderr}");
+
+    ok(&["secrets", "set", "API_TOKEN"], "first-token-value-1111\n");
+    ok(
+        &["secrets", "rotate", "API_TOKEN", "--reason", "leaked"],
+        "second-token-value-2222\n",
+    );
+    let db = &[
+        "secrets",
+        "set",
+        "DB_PASS",
+        "--pipeline",
+        "deploy",
+        "--env",
+        "production",
+    ];
+    ok(db, "prod-db-password-3333\n");
+    ok(
+        &["secrets", "set", "MY_KEY", "--user", "alice"],
+        "personal-key-4444\n",
+    );
+    ok(
+        &["secrets", "set", "GONE", "--ttl", "1s"],
+        "expired-value-5555\n",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let audited_before = ok(&["audit"], "").lines().count();
+
+    let base64 = "cHJvZC1kYi1wYXNzd29yZC0zMzMz"; // prod-db-password-3333
+    let log = format!(
+        "old first-token-value-1111 new second-token-value-2222\n\
+         db prod-db-password-3333 as base64 {base64}\n\
+         mine personal-key-4444 gone expired-value-5555\n"
+    );
+    let args = ["redact", "--from-store", "--mask-style", "name"];
+    let (code, stdout, stderr) = in_store(env, &args, &log);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "old first-token-value-1111 new [secrets.API_TOKEN]\n\
+         db [secrets.DB_PASS] as base64 [secrets.DB_PASS]\n\
+         mine [secrets.MY_KEY] gone expired-value-5555\n"
+    );
+    // The store refuses to decrypt an expired secret; the warning names it.
+    assert!(stderr.contains("not masking secret `GONE`"), "{stderr}");
+    assert!(stderr.contains("expired"), "{stderr}");
+    // One access record per value read: the three live secrets' current values.
+    let audit = ok(&["audit"], "");
+    let new_records: Vec<&str> = audit.lines().skip(audited_before).collect();
+    assert_eq!(new_records.len(), 3, "{audit}");
+    assert!(new_records.iter().all(|r| r.contains("access")), "{audit}");
+
+    let args = ["redact", "--from-store", "--all-versions"];
+    let (code, stdout, stderr) = in_store(env, &args, &log);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "old *** new ***\ndb *** as base64 ***\nmine *** gone expired-value-5555\n"
+    );
+    for value in ["token-value", "password", "personal-key"] {
+        assert!(!stderr.contains(value), "{stderr}");
+    }
+}
+
+#[test]
+fn values_from_a_sqlite_store() {
+    let home = tempfile::tempdir().unwrap();
+    values_from_the_store(&[("SIGIL_HOME", home.path().to_str().unwrap())]);
+}
+
+#[test]
+fn values_from_a_postgres_store() {
+    let Some(url) = sigil_store::test_postgres_url() else {
+        return;
+    };
+    let schema = sigil_store::testing::TestSchema::new(&url);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = format!("{url}{sep}schema={}", schema.name);
+    let home = tempfile::tempdir().unwrap();
+    values_from_the_store(&[
+        ("SIGIL_HOME", home.path().to_str().unwrap()),
+        ("SIGIL_STORE", &store),
+    ]);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(schema.drop_schema());
+}

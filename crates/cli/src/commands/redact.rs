@@ -1,7 +1,7 @@
 //! `sigil redact`: a filter that masks secret values and their encodings.
 //!
-//! Values come from `--secrets FILE` and `--from-env NAME` (a glob selects every matching
-//! variable). Input is stdin, or the files given, read as one stream like `cat` would; output
+//! Values come from `--secrets FILE`, `--from-env NAME` (a glob selects every matching
+//! variable) and `--from-store` (every live secret of the workspace, each read audited). Input is stdin, or the files given, read as one stream like `cat` would; output
 //! goes to stdout as soon as it is safe, so `tail -f log | sigil redact ...` stays live.
 
 use std::io::{Read, Write};
@@ -11,7 +11,9 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 use sigil_redactor::{Mask, RedactWriter, Redactor};
+use sigil_store::{Access, ErrorKind, ListFilter};
 
+use crate::commands::store::{StoreOptions, actor, block_on};
 use crate::exit::Exit;
 use crate::secrets_file;
 
@@ -28,6 +30,16 @@ pub struct RedactArgs {
     /// matching variable. Repeatable.
     #[arg(long = "from-env", value_name = "NAME")]
     pub from_env: Vec<String>,
+    /// Mask the current value of every live secret of the workspace in the store, in every
+    /// scope and environment. Each value read is audited.
+    #[arg(long)]
+    pub from_store: bool,
+    /// With --from-store, mask every version of each secret, not only the current one: a log
+    /// written before a rotation holds the old value.
+    #[arg(long, requires = "from_store")]
+    pub all_versions: bool,
+    #[command(flatten)]
+    pub store: StoreOptions,
     /// Replace each occurrence with this text.
     #[arg(long, value_name = "TEXT", conflicts_with = "mask_style")]
     pub mask: Option<String>,
@@ -81,7 +93,7 @@ pub fn run(args: RedactArgs) -> Result<Exit> {
     if redactor.stats().needles == 0 {
         // Passing everything through silently would look like success.
         eprintln!(
-            "error: no values to mask: give --secrets FILE or --from-env NAME with non-empty values"
+            "error: no values to mask: give --secrets FILE, --from-env NAME or --from-store with non-empty values"
         );
         return Ok(Exit::Usage);
     }
@@ -161,6 +173,45 @@ fn collect_values(args: &RedactArgs) -> Result<Vec<(String, SecretString)>> {
         }
         names.sort_by(|a, b| a.0.cmp(&b.0));
         values.extend(names);
+    }
+    if args.from_store {
+        values.extend(block_on(store_values(&args.store, args.all_versions))?);
+    }
+    Ok(values)
+}
+
+/// Every live secret of the workspace: its current value, or with `all_versions` the value of
+/// each of its versions. Each read writes an `access` audit record. An expired secret is not
+/// decrypted (the store refuses); it is named in a warning instead.
+async fn store_values(
+    options: &StoreOptions,
+    all_versions: bool,
+) -> Result<Vec<(String, SecretString)>> {
+    let store = options.open().await?;
+    let actor = actor();
+    let access = Access::default();
+    let mut values = Vec::new();
+    for meta in store
+        .list(&options.workspace, &ListFilter::default())
+        .await?
+    {
+        let name = meta.key.name.as_str().to_owned();
+        let versions = if all_versions {
+            let history = store.history(&meta.key).await?;
+            history.iter().map(|v| Some(v.version)).collect()
+        } else {
+            vec![None]
+        };
+        for version in versions {
+            match store.reveal(&actor, &meta.key, &access, version).await {
+                Ok((_, value)) => values.push((name.clone(), value)),
+                Err(err) if matches!(err.kind(), ErrorKind::Expired { .. }) => {
+                    eprintln!("warning: not masking {}: it has expired", meta.key);
+                    break;
+                }
+                Err(err) => return Err(err).with_context(|| format!("cannot read {}", meta.key)),
+            }
+        }
     }
     Ok(values)
 }
