@@ -666,9 +666,8 @@ const BITMAP_MAX_BITS: u32 = 23;
 ///
 /// The shift is a constant and the word index is masked with the length: in the scan's inner
 /// loop that is one shift by an immediate instead of one by a register, and no bounds check. A
-/// 4-byte window is hashed with a 32-bit multiply, which takes its constant inline and its
-/// operand straight from memory: one instruction for the load, the constant and the multiply,
-/// against three for 64 bits.
+/// 4-byte window, whose key has only 32 bits, is hashed with a 32-bit multiply by the 32-bit
+/// golden ratio; an 8-byte one with the 64-bit multiply.
 #[inline(always)]
 fn bitmap_slot(key: u64, gram: usize, words: usize) -> (usize, u64) {
     let h = if gram == 4 {

@@ -1,8 +1,9 @@
 //! `sigil redact`: a filter that masks secret values and their encodings.
 //!
 //! Values come from `--secrets FILE`, `--from-env NAME` (a glob selects every matching
-//! variable) and `--from-store` (every live secret of the workspace, each read audited). Input is stdin, or the files given, read as one stream like `cat` would; output
-//! goes to stdout as soon as it is safe, so `tail -f log | sigil redact ...` stays live.
+//! variable) and `--from-store` (every live secret of the workspace, each read audited). Input
+//! is stdin, or the files given, read as one stream like `cat` would; output goes to stdout as
+//! soon as it is safe, so `tail -f log | sigil redact ...` stays live.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
