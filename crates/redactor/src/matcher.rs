@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use crate::needles::{Flexible, Literal, MAX_WHITESPACE_RUN, NeedleSet};
@@ -325,13 +326,26 @@ impl Matcher {
     /// Reports to `hits` every occurrence lying wholly inside `hay`, in no set order, and the
     /// starts in its range where a needle may begin (see [`Hits::starts`]). Returns how many
     /// leading positions of `hay` those starts cover: one past the last window tested.
-    pub(crate) fn scan(&self, hay: &[u8], hits: &mut Hits<'_>) -> usize {
+    ///
+    /// `destination` is where the caller will copy `hay` after the scan, or empty. The scan
+    /// writes a byte there at the start of every chunk of four strides, so that the copy finds
+    /// the destination's lines in cache and already claimed for writing. A store to a line that
+    /// is not in cache must first read it from memory; issued during the scan, those reads
+    /// overlap with the scan's work, while the copy would wait on them. (Chunks longer than a
+    /// line skip some lines; a second store per chunk, which reaches every line up to a stride
+    /// of 32, gained nothing.)
+    pub(crate) fn scan(
+        &self,
+        hay: &[u8],
+        hits: &mut Hits<'_>,
+        destination: &mut [MaybeUninit<u8>],
+    ) -> usize {
         if self.needle_count() == 0 || hay.len() < self.gram {
             return 0;
         }
         let next = match self.gram {
-            8 => self.scan_windows::<8>(hay, hits),
-            _ => self.scan_windows::<4>(hay, hits),
+            8 => self.scan_windows::<8>(hay, hits, destination),
+            _ => self.scan_windows::<4>(hay, hits, destination),
         };
         next - self.stride + 1
     }
@@ -349,10 +363,18 @@ impl Matcher {
     // the four interleaved lanes this scan used for large inputs before, in cache at every set
     // and on input not in cache from 8 secrets up; four lanes kept more misses in flight only
     // at 1 secret, whose scan has the least work per byte (`benches/README.md`).
+    //
+    // The store to `destination` is a compare and a store per chunk; when it is empty (a
+    // stream's sink is opaque) only the compare is left.
 
     /// Tests every window of `hay` at a multiple of the stride; returns the next multiple.
     #[inline(never)]
-    fn scan_windows<const G: usize>(&self, hay: &[u8], hits: &mut Hits<'_>) -> usize {
+    fn scan_windows<const G: usize>(
+        &self,
+        hay: &[u8],
+        hits: &mut Hits<'_>,
+        destination: &mut [MaybeUninit<u8>],
+    ) -> usize {
         let stride = self.stride;
         let mut p = 0;
         if stride >= G {
@@ -367,6 +389,9 @@ impl Matcher {
                 self.test_window::<G>(hay, p + stride, b, hits);
                 self.test_window::<G>(hay, p + 2 * stride, c, hits);
                 self.test_window::<G>(hay, p + 3 * stride, d, hits);
+                if let Some(byte) = destination.get_mut(p) {
+                    byte.write(0);
+                }
                 p += step;
             }
         }

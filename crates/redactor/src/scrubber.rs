@@ -24,6 +24,7 @@
 //! model under random chunkings.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use crate::Mask;
@@ -33,12 +34,22 @@ use crate::matcher::{Hits, Matcher, Occurrence, Partial};
 /// Where masked output goes.
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]) -> io::Result<()>;
+
+    /// The memory the next bytes put will be copied to, when the sink owns it (a `Vec`'s spare
+    /// capacity); empty otherwise. The scan writes to it ahead of the copy (see
+    /// [`Matcher::scan`]); what it writes there is never read.
+    fn destination(&mut self) -> &mut [MaybeUninit<u8>] {
+        &mut []
+    }
 }
 
 impl Sink for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.extend_from_slice(bytes);
         Ok(())
+    }
+    fn destination(&mut self) -> &mut [MaybeUninit<u8>] {
+        self.spare_capacity_mut()
     }
 }
 
@@ -119,14 +130,17 @@ impl Scrubber {
         let carry = std::mem::replace(&mut self.carry, SecretBytes::new(Vec::new()));
         // Staged as if written to an empty stream, then kept whole: the next write releases
         // whatever the new set no longer needs to hold.
-        self.stage(&carry);
+        self.stage(&carry, &mut []);
         self.found = std::mem::take(&mut self.occurrences);
         self.carry = carry;
     }
 
     /// Feeds `input`; writes what is safe to `sink`.
     pub(crate) fn push(&mut self, input: &[u8], sink: &mut impl Sink) -> io::Result<()> {
-        self.stage(input);
+        // The input's bytes go out after whatever the carry releases first.
+        let destination = sink.destination();
+        let destination = destination.get_mut(self.carry.len()..).unwrap_or_default();
+        self.stage(input, destination);
         if !self.occurrences.is_empty() {
             return self.release(input, sink, false);
         }
@@ -157,7 +171,7 @@ impl Scrubber {
     /// do not depend on one another, so the processor keeps several of its misses in flight;
     /// advancing a carried partial match first would wait on the first miss alone, byte after
     /// byte.
-    fn stage(&mut self, input: &[u8]) {
+    fn stage(&mut self, input: &[u8], destination: &mut [MaybeUninit<u8>]) {
         let matcher = &*self.matcher;
         let c = self.carry.len();
         self.occurrences.clear();
@@ -177,6 +191,7 @@ impl Scrubber {
                 starts: from - c..input.len(),
                 start_list: &mut self.starts,
             },
+            destination,
         );
         // 1. Partial matches from the carry, advanced over the input. Those of a held last
         //    byte are made first, unless the input's first byte already rules them out.

@@ -450,6 +450,35 @@ fn large_inputs_find_occurrences_at_every_offset() {
 }
 
 #[test]
+fn redact_to_appends_after_what_the_buffer_holds() {
+    // `redact_to` copies in pieces into the buffer's spare capacity, which the scan writes to
+    // ahead of the copy: what the buffer held stays, the output follows it exactly, whatever
+    // the capacity (none spare, exactly enough, more) and however long the input.
+    let redactor = build(
+        &[("token", "ghp_Zy81KdQe0PmWx5NcA3Lu7")],
+        Mask::Stars,
+        Encoding::ALL,
+    );
+    let line = b"INFO pushing with ghp_Zy81KdQe0PmWx5NcA3Lu7 to origin; done\n";
+    for lines in [1usize, 200, 3_000] {
+        let input: Vec<u8> = line
+            .iter()
+            .copied()
+            .cycle()
+            .take(line.len() * lines)
+            .collect();
+        let expected = model(&redactor, &Mask::Stars, &input);
+        for spare in [0, input.len(), 2 * input.len()] {
+            let mut out = Vec::with_capacity(6 + spare);
+            out.extend_from_slice(b"held: ");
+            redactor.redact_to(&input, &mut out);
+            assert_eq!(&out[..6], b"held: ", "{lines} lines, {spare} spare");
+            assert!(out[6..] == expected[..], "{lines} lines, {spare} spare");
+        }
+    }
+}
+
+#[test]
 fn one_hundred_secrets_sharing_a_prefix() {
     let values: Vec<String> = (0..100)
         .map(|i| format!("ghp_shared_prefix_{i:03}x"))
