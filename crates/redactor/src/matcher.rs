@@ -327,13 +327,13 @@ impl Matcher {
     /// starts in its range where a needle may begin (see [`Hits::starts`]). Returns how many
     /// leading positions of `hay` those starts cover: one past the last window tested.
     ///
-    /// `destination` is where the caller will copy `hay` after the scan, or empty. The scan
-    /// writes a byte there at the start of every chunk of four strides, so that the copy finds
-    /// the destination's lines in cache and already claimed for writing. A store to a line that
-    /// is not in cache must first read it from memory; issued during the scan, those reads
-    /// overlap with the scan's work, while the copy would wait on them. (Chunks longer than a
-    /// line skip some lines; a second store per chunk, which reaches every line up to a stride
-    /// of 32, gained nothing.)
+    /// `destination` is where the caller will copy `hay` after the scan, or empty. When it is as
+    /// long as `hay`, the scan writes a byte there at the start of every chunk of four strides,
+    /// so that the copy finds the destination's lines in cache and already claimed for writing.
+    /// A store to a line that is not in cache must first read it from memory; issued during the
+    /// scan, those reads overlap with the scan's work, while the copy would wait on them.
+    /// (Chunks longer than a line skip some lines; a second store per chunk, which reaches every
+    /// line up to a stride of 32, gained nothing.)
     pub(crate) fn scan(
         &self,
         hay: &[u8],
@@ -343,9 +343,13 @@ impl Matcher {
         if self.needle_count() == 0 || hay.len() < self.gram {
             return 0;
         }
-        let next = match self.gram {
-            8 => self.scan_windows::<8>(hay, hits, destination),
-            _ => self.scan_windows::<4>(hay, hits, destination),
+        // A loop of its own for each case: the stores' operands would otherwise take two of
+        // the loop's registers in streams too, which have no destination (3% slower streams).
+        let next = match (self.gram, destination.get_mut(..hay.len())) {
+            (8, Some(destination)) => self.scan_windows::<8, true>(hay, hits, destination),
+            (8, None) => self.scan_windows::<8, false>(hay, hits, &mut []),
+            (_, Some(destination)) => self.scan_windows::<4, true>(hay, hits, destination),
+            (_, None) => self.scan_windows::<4, false>(hay, hits, &mut []),
         };
         next - self.stride + 1
     }
@@ -364,12 +368,12 @@ impl Matcher {
     // and on input not in cache from 8 secrets up; four lanes kept more misses in flight only
     // at 1 secret, whose scan has the least work per byte (`benches/README.md`).
     //
-    // The store to `destination` is a compare and a store per chunk; when it is empty (a
-    // stream's sink is opaque) only the compare is left.
+    // With `CLAIM`, the loop also stores to `destination`, as long as `hay`: one store per
+    // chunk, whose bounds check the chunk's own makes redundant.
 
     /// Tests every window of `hay` at a multiple of the stride; returns the next multiple.
     #[inline(never)]
-    fn scan_windows<const G: usize>(
+    fn scan_windows<const G: usize, const CLAIM: bool>(
         &self,
         hay: &[u8],
         hits: &mut Hits<'_>,
@@ -389,8 +393,8 @@ impl Matcher {
                 self.test_window::<G>(hay, p + stride, b, hits);
                 self.test_window::<G>(hay, p + 2 * stride, c, hits);
                 self.test_window::<G>(hay, p + 3 * stride, d, hits);
-                if let Some(byte) = destination.get_mut(p) {
-                    byte.write(0);
+                if CLAIM {
+                    destination[p].write(0);
                 }
                 p += step;
             }
