@@ -368,8 +368,8 @@ impl Matcher {
     // and on input not in cache from 8 secrets up; four lanes kept more misses in flight only
     // at 1 secret, whose scan has the least work per byte (`benches/README.md`).
     //
-    // With `CLAIM`, the loop also stores to `destination`, as long as `hay`: one store per
-    // chunk, whose bounds check the chunk's own makes redundant.
+    // With `CLAIM`, the loop also stores to `destination`, as long as `hay`: a store and its
+    // bounds check per chunk (the compiler does not derive the check from the chunk's own).
 
     /// Tests every window of `hay` at a multiple of the stride; returns the next multiple.
     #[inline(never)]
