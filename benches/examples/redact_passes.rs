@@ -3,9 +3,9 @@
 //! told), and nothing else timed.
 //!
 //! Run: `cargo run --release -p sigil-benches --example redact_passes -- SECRETS
-//! redact|stream|paired|copy PASSES [KIB [WRITE]]` (default 1,024 KiB, small enough to stay in cache:
-//! the instruction count per KiB is then the work itself, not the wait on memory; streams are
-//! fed writes of WRITE bytes, default 4,096). Subtract a run of 0 passes, which builds the same
+//! redact|stream|paired|copy PASSES [KIB [WRITE]]` (default 1,024 KiB, small enough to stay in
+//! cache: the instruction count per KiB is then the work itself, not the wait on memory; streams
+//! are fed writes of WRITE bytes, default 4,096). Subtract a run of 0 passes, which builds the same
 //! workload, to count the passes alone. Prints the median pass time.
 //!
 //! `paired` alternates one in-memory pass and one streamed pass, so that both see the machine

@@ -344,7 +344,7 @@ impl Matcher {
             return 0;
         }
         // A loop of its own for each case: the stores' operands would otherwise take two of
-        // the loop's registers in streams too, which have no destination (3% slower streams).
+        // the loop's registers in streams too, which have no destination (2-4% slower streams).
         let next = match (self.gram, destination.get_mut(..hay.len())) {
             (8, Some(destination)) => self.scan_windows::<8, true>(hay, hits, destination),
             (8, None) => self.scan_windows::<8, false>(hay, hits, &mut []),

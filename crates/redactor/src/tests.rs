@@ -451,29 +451,27 @@ fn large_inputs_find_occurrences_at_every_offset() {
 
 #[test]
 fn redact_to_appends_after_what_the_buffer_holds() {
-    // `redact_to` copies in pieces into the buffer's spare capacity, which the scan writes to
-    // ahead of the copy: what the buffer held stays, the output follows it exactly, whatever
-    // the capacity (none spare, exactly enough, more) and however long the input.
-    let redactor = build(
-        &[("token", "ghp_Zy81KdQe0PmWx5NcA3Lu7")],
-        Mask::Stars,
-        Encoding::ALL,
-    );
-    let line = b"INFO pushing with ghp_Zy81KdQe0PmWx5NcA3Lu7 to origin; done\n";
-    for lines in [1usize, 200, 3_000] {
-        let input: Vec<u8> = line
-            .iter()
-            .copied()
-            .cycle()
-            .take(line.len() * lines)
-            .collect();
-        let expected = model(&redactor, &Mask::Stars, &input);
-        for spare in [0, input.len(), 2 * input.len()] {
-            let mut out = Vec::with_capacity(6 + spare);
-            out.extend_from_slice(b"held: ");
-            redactor.redact_to(&input, &mut out);
-            assert_eq!(&out[..6], b"held: ", "{lines} lines, {spare} spare");
-            assert!(out[6..] == expected[..], "{lines} lines, {spare} spare");
+    // `redact_to` copies in pieces, and the scan writes into the buffer's spare capacity ahead
+    // of each copy: what the buffer held stays, and the output follows it exactly, however long
+    // the input, whatever capacity the buffer starts with, and also when the masks are longer
+    // than the values, so that the output outgrows the room reserved for it and the last pieces
+    // find too little spare capacity to write to.
+    let value = "ghp_Zy81KdQe0PmWx5NcA3Lu7";
+    let line = format!("INFO pushing with {value} to origin; done\n");
+    let long_mask = Mask::Fixed("[a mask much longer than the value it stands for]".to_owned());
+    for mask in [Mask::Stars, long_mask] {
+        let redactor = build(&[("token", value)], mask.clone(), Encoding::ALL);
+        for lines in [1usize, 200, 3_000] {
+            let input = line.repeat(lines).into_bytes();
+            let expected = model(&redactor, &mask, &input);
+            for spare in [0, input.len(), 2 * input.len()] {
+                let mut out = Vec::with_capacity(6 + spare);
+                out.extend_from_slice(b"held: ");
+                redactor.redact_to(&input, &mut out);
+                let case = format!("{mask:?}, {lines} lines, {spare} spare");
+                assert_eq!(&out[..6], b"held: ", "{case}");
+                assert!(out[6..] == expected[..], "{case}");
+            }
         }
     }
 }
