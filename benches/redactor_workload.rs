@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use secrecy::SecretString;
-use sigil_redactor::{RedactWriter, Redactor};
+use sigil_redactor::{RedactBuffer, RedactWriter, Redactor};
 
 /// A small deterministic generator (xorshift64*), so every run benches the same bytes.
 struct Rng(u64);
@@ -161,4 +161,15 @@ pub fn stream_in_writes(redactor: &Redactor, input: &[u8], write: usize, out: &m
         writer.write_all(chunk).unwrap();
     }
     *out = writer.finish().unwrap();
+}
+
+/// `input` through a `RedactBuffer` in writes of `write` bytes, into `out` (its allocation
+/// reused).
+pub fn buffer_in_writes(redactor: &Redactor, input: &[u8], write: usize, out: &mut Vec<u8>) {
+    out.clear();
+    let mut buffer = RedactBuffer::new(redactor, std::mem::take(out));
+    for chunk in input.chunks(write) {
+        buffer.push(chunk);
+    }
+    *out = buffer.finish();
 }

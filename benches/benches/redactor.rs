@@ -7,6 +7,7 @@
 //! - `memcpy`: copying the buffer (the floor any filter pays);
 //! - `redact`: `Redactor::redact_to` on the whole buffer, into a reused `Vec`;
 //! - `stream_4k`: `RedactWriter` fed 4 KiB writes into a `Vec`;
+//! - `buffer_4k`: `RedactBuffer` fed 4 KiB writes (the stream into a `Vec` it can reach);
 //! - `aho_corasick_ll`: aho-corasick `replace_all_with_bytes`, `MatchKind::LeftmostLongest`,
 //!   default options, over the same needles (sets of 100 and more: one sample, it is slow).
 //!
@@ -19,7 +20,9 @@ use std::hint::black_box;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use sigil_benches::redactor_workload::{build, needles, resident_kib, stream, values, workload};
+use sigil_benches::redactor_workload::{
+    buffer_in_writes, build, needles, resident_kib, stream, values, workload,
+};
 
 fn redactor_benches(c: &mut Criterion) {
     let mib: usize = std::env::var("SIGIL_BENCH_MIB")
@@ -68,6 +71,11 @@ fn redactor_benches(c: &mut Criterion) {
         );
         stream(&redactor, &haystack, &mut out);
         assert!(out == expected, "streaming differs from in-memory");
+        buffer_in_writes(&redactor, &haystack, 4096, &mut out);
+        assert!(
+            out == expected,
+            "streaming into a buffer differs from in-memory"
+        );
 
         group.bench_with_input(BenchmarkId::new("memcpy", count), &haystack, |b, h| {
             b.iter(|| {
@@ -86,6 +94,12 @@ fn redactor_benches(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("stream_4k", count), &haystack, |b, h| {
             b.iter(|| {
                 stream(&redactor, black_box(h), &mut out);
+                black_box(out.len())
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("buffer_4k", count), &haystack, |b, h| {
+            b.iter(|| {
+                buffer_in_writes(&redactor, black_box(h), 4096, &mut out);
                 black_box(out.len())
             })
         });

@@ -3,15 +3,16 @@
 //! told), and nothing else timed.
 //!
 //! Run: `cargo run --release -p sigil-benches --example redact_passes -- SECRETS
-//! redact|stream|paired|copy PASSES [KIB [WRITE]]` (default 1,024 KiB, small enough to stay in
-//! cache: the instruction count per KiB is then the work itself, not the wait on memory; streams
-//! are fed writes of WRITE bytes, default 4,096). Subtract a run of 0 passes, which builds the same
-//! workload, to count the passes alone. Prints the median pass time.
+//! redact|stream|buffer|paired|copy PASSES [KIB [WRITE]]` (default 1,024 KiB, small enough to
+//! stay in cache: the instruction count per KiB is then the work itself, not the wait on memory;
+//! streams are fed writes of WRITE bytes, default 4,096). `stream` is a `RedactWriter` into a
+//! `Vec`, `buffer` a `RedactBuffer`. Subtract a run of 0 passes, which builds the same workload,
+//! to count the passes alone. Prints the median pass time.
 //!
-//! `paired` alternates one in-memory pass and one streamed pass, so that both see the machine
-//! in the same state, and prints the median of each and the median of the pairs' ratios
-//! (stream / in-memory). On a noisy virtual machine that ratio is steadier than two separate
-//! runs.
+//! `paired` takes turns: one in-memory pass, one `RedactWriter` pass, one `RedactBuffer` pass,
+//! so that all see the machine in the same state, and prints the median of each and the median
+//! of each stream's ratios to the in-memory pass of its round. On a noisy virtual machine those
+//! ratios are steadier than separate runs.
 //!
 //! `copy` masks nothing: it copies the workload into the same reused `Vec` in pieces of WRITE
 //! bytes, the floor of a copy made piece by piece. The C library copies very large buffers
@@ -21,11 +22,14 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use sigil_benches::redactor_workload::{build, needles, stream_in_writes, values, workload};
+use sigil_benches::redactor_workload::{
+    buffer_in_writes, build, needles, stream_in_writes, values, workload,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: redact_passes SECRETS redact|stream|paired|copy PASSES [KIB [WRITE]]";
+    let usage =
+        "usage: redact_passes SECRETS redact|stream|buffer|paired|copy PASSES [KIB [WRITE]]";
     let [count, mode, passes, rest @ ..] = &args[..] else {
         panic!("{usage}");
     };
@@ -54,38 +58,47 @@ fn main() {
         }
         return;
     }
-    let mut pass = |streamed: bool| {
+    let mut pass = |mode: &str| {
         let start = Instant::now();
-        if streamed {
-            stream_in_writes(&redactor, black_box(&haystack), write, &mut out);
-        } else {
-            out.clear();
-            redactor.redact_to(black_box(&haystack), &mut out);
+        match mode {
+            "stream" => stream_in_writes(&redactor, black_box(&haystack), write, &mut out),
+            "buffer" => buffer_in_writes(&redactor, black_box(&haystack), write, &mut out),
+            _ => {
+                out.clear();
+                redactor.redact_to(black_box(&haystack), &mut out);
+            }
         }
         black_box(out.len());
         start.elapsed()
     };
     let label = format!("{count} secrets, {kib} KiB, {write}-byte writes");
     match mode.as_str() {
-        "redact" | "stream" => {
-            let times: Vec<Duration> = (0..passes).map(|_| pass(mode == "stream")).collect();
+        "redact" | "stream" | "buffer" => {
+            let times: Vec<Duration> = (0..passes).map(|_| pass(mode)).collect();
             if let Some(median) = median(times) {
                 println!("{mode} {label}: median {median:?} over {passes} passes");
             }
         }
         "paired" => {
-            let (mut memory, mut streamed, mut ratios) = (vec![], vec![], vec![]);
+            let (mut memory, mut streamed, mut buffered) = (vec![], vec![], vec![]);
+            let (mut stream_ratios, mut buffer_ratios) = (vec![], vec![]);
             for _ in 0..passes {
-                let (m, s) = (pass(false), pass(true));
+                let (m, s, b) = (pass("redact"), pass("stream"), pass("buffer"));
                 memory.push(m);
                 streamed.push(s);
-                ratios.push(s.as_secs_f64() / m.as_secs_f64());
+                buffered.push(b);
+                stream_ratios.push(s.as_secs_f64() / m.as_secs_f64());
+                buffer_ratios.push(b.as_secs_f64() / m.as_secs_f64());
             }
-            ratios.sort_by(f64::total_cmp);
-            if let (Some(m), Some(s)) = (median(memory), median(streamed)) {
+            stream_ratios.sort_by(f64::total_cmp);
+            buffer_ratios.sort_by(f64::total_cmp);
+            if let (Some(m), Some(s), Some(b)) =
+                (median(memory), median(streamed), median(buffered))
+            {
                 println!(
-                    "paired {label}: in memory {m:?}, stream {s:?}, stream / in memory {:.3} (median of {passes} pairs)",
-                    ratios[passes / 2]
+                    "paired {label}: in memory {m:?}, RedactWriter {s:?} ({:.3}), RedactBuffer {b:?} ({:.3}) (medians of {passes} rounds; ratios to in memory)",
+                    stream_ratios[passes / 2],
+                    buffer_ratios[passes / 2]
                 );
             }
         }

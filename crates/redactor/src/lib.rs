@@ -77,7 +77,7 @@ pub use crate::{
     encoding::{Encoder, Encoding, SecretBytes},
     error::{Error, ErrorKind},
     redactor::{Mask, Redactor, RedactorBuilder, Stats},
-    writer::{AsyncRedactWriter, RedactMakeWriter, RedactWriter},
+    writer::{AsyncRedactWriter, RedactBuffer, RedactMakeWriter, RedactWriter},
 };
 
 /// The `secrecy` crate, re-exported so that callers build values with the same

@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use crate::matcher::Matcher;
 use crate::needles::{Flexible, MAX_WHITESPACE_RUN};
-use crate::{Encoding, Mask, RedactWriter, Redactor};
+use crate::{Encoding, Mask, RedactBuffer, RedactWriter, Redactor};
 
 fn build(values: &[(&str, &str)], mask: Mask, encodings: &[Encoding]) -> Redactor {
     let mut builder = Redactor::builder();
@@ -160,22 +160,29 @@ fn flexible_prefix(flex: &Flexible, tail: &[u8]) -> bool {
     false
 }
 
-/// Writes `input` in the given pieces, checking the hold-back after each write against the
-/// model; returns the output.
+/// Writes `input` in the given pieces through both stream adapters, checking after each write
+/// that each holds back what the model says and that both released the same bytes; returns the
+/// output.
 fn stream(redactor: &Redactor, input: &[u8], cuts: &[usize]) -> Vec<u8> {
     let mut writer = RedactWriter::new(redactor, Vec::new());
+    let mut buffer = RedactBuffer::new(redactor, Vec::new());
     let mut at = 0;
     for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
         let cut = cut.clamp(at, input.len());
         writer.write_all(&input[at..cut]).unwrap();
+        buffer.push(&input[at..cut]);
         at = cut;
-        assert_eq!(
-            writer.held(),
-            model_held(redactor, &input[..at]),
-            "hold-back after {at} bytes"
+        let held = model_held(redactor, &input[..at]);
+        assert_eq!(writer.held(), held, "writer's hold-back after {at} bytes");
+        assert_eq!(buffer.held(), held, "buffer's hold-back after {at} bytes");
+        assert!(
+            buffer.released() == &writer.get_ref()[..],
+            "released after {at} bytes"
         );
     }
-    writer.finish().unwrap()
+    let out = writer.finish().unwrap();
+    assert!(buffer.finish() == out, "finished");
+    out
 }
 
 /// One table case: `expected` as one write, at every split of two writes, byte by byte, and
@@ -450,7 +457,7 @@ fn large_inputs_find_occurrences_at_every_offset() {
 }
 
 #[test]
-fn redact_to_appends_after_what_the_buffer_holds() {
+fn redact_to_and_buffers_append_after_what_the_vec_holds() {
     // `redact_to` copies in pieces, and the scan writes into the buffer's spare capacity ahead
     // of each copy: what the buffer held stays, and the output follows it exactly, however long
     // the input, whatever capacity the buffer starts with, and also when the masks are longer
@@ -471,6 +478,16 @@ fn redact_to_appends_after_what_the_buffer_holds() {
                 let case = format!("{mask:?}, {lines} lines, {spare} spare");
                 assert_eq!(&out[..6], b"held: ", "{case}");
                 assert!(out[6..] == expected[..], "{case}");
+                // A `RedactBuffer` claims its `Vec` in the same way, write after write.
+                let mut out = Vec::with_capacity(6 + spare);
+                out.extend_from_slice(b"held: ");
+                let mut buffer = RedactBuffer::new(&redactor, out);
+                for piece in input.chunks(4096) {
+                    buffer.push(piece);
+                }
+                let out = buffer.finish();
+                assert_eq!(&out[..6], b"held: ", "{case}, buffer");
+                assert!(out[6..] == expected[..], "{case}, buffer");
             }
         }
     }
@@ -510,13 +527,18 @@ fn binary_input() {
 fn growing_set_reexamines_held_bytes() {
     let redactor = build(&[("a", "tokenAAAA")], Mask::Stars, &[]);
     let mut writer = RedactWriter::new(&redactor, Vec::new());
+    let mut buffer = RedactBuffer::new(&redactor, Vec::new());
     writer.write_all(b"t=token").unwrap();
+    buffer.push(b"t=token");
     assert_eq!(writer.held(), 5);
+    assert_eq!(buffer.held(), 5);
     redactor
         .add_values([("b", &SecretString::from("tokenBBBB"))])
         .unwrap();
     writer.write_all(b"BBBB and tokenAAAA").unwrap();
+    buffer.push(b"BBBB and tokenAAAA");
     assert_eq!(writer.finish().unwrap(), b"t=*** and ***");
+    assert_eq!(buffer.finish(), b"t=*** and ***");
     // A clone shares the set: a value added through one is masked through the other.
     let other = redactor.clone();
     other
@@ -717,6 +739,7 @@ fn handles_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Redactor>();
     check::<RedactWriter<Vec<u8>>>();
+    check::<RedactBuffer>();
     check::<crate::AsyncRedactWriter<Vec<u8>>>();
     check::<crate::RedactMakeWriter<fn() -> std::io::Stderr>>();
 }

@@ -1,4 +1,5 @@
-//! Adapters: `std::io::Write`, tokio `AsyncWrite`, and a `tracing-subscriber` `MakeWriter`.
+//! Adapters: `std::io::Write`, a `Vec` the stream is masked into, tokio `AsyncWrite`, and a
+//! `tracing-subscriber` `MakeWriter`.
 
 use std::io::{self, Write};
 use std::pin::Pin;
@@ -126,6 +127,95 @@ impl<W: Write> Drop for RedactWriter<W> {
     fn drop(&mut self) {
         // Errors cannot be reported from drop; `finish` reports them.
         let _ = self.finish_in_place();
+    }
+}
+
+/// A stream masked into a `Vec` it owns: for output collected in memory piece by piece, such
+/// as a step's log kept for an API or a database.
+///
+/// It holds back and releases exactly what a [`RedactWriter`] does, and [`RedactBuffer::finish`]
+/// returns everything. The difference is speed on output larger than the caches: a
+/// `RedactWriter` hands each released piece to `Write::write_all`, which copies it to memory
+/// not yet in cache and waits for every line of it; here the scan knows where the bytes will go
+/// and claims that memory while it reads the input (as [`Redactor::redact_to`] does), so the
+/// copy finds it ready (figures in the benches' README).
+///
+/// ```
+/// # use sigil_redactor::{RedactBuffer, Redactor};
+/// # use secrecy::SecretString;
+/// let redactor = Redactor::builder().value("pw", &SecretString::from("hunter2hunter2")).build()?;
+/// let mut log = RedactBuffer::new(&redactor, Vec::new());
+/// log.push(b"login pw=hunter2hun");
+/// assert_eq!(log.released(), b"login pw="); // the rest may still begin the value
+/// log.push(b"ter2 ok\n");
+/// assert_eq!(log.finish(), b"login pw=*** ok\n");
+/// # Ok::<(), sigil_redactor::Error>(())
+/// ```
+pub struct RedactBuffer {
+    out: Vec<u8>,
+    stream: Stream,
+}
+
+impl std::fmt::Debug for RedactBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedactBuffer")
+            .field("released", &self.out.len())
+            .field("held", &self.held())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedactBuffer {
+    /// Appends the masked stream to `out` (its allocation is reused).
+    pub fn new(redactor: &Redactor, out: Vec<u8>) -> Self {
+        RedactBuffer {
+            out,
+            stream: Stream::new(redactor.clone()),
+        }
+    }
+
+    /// Masks `input` as the stream's next piece; what is safe is appended to the output.
+    pub fn push(&mut self, input: &[u8]) {
+        self.stream.refresh();
+        // Reserved here, not by `Vec::extend_from_slice` as each piece is copied: the scan can
+        // claim only memory that is already the `Vec`'s. The held bytes may go out first.
+        self.out.reserve(self.held() + input.len());
+        self.stream
+            .scrubber
+            .push(input, &mut self.out)
+            .expect("writing to a Vec cannot fail");
+    }
+
+    /// The output so far: everything released; not what is held back.
+    pub fn released(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// How many bytes are held back now: the longest tail that could still begin an occurrence.
+    pub fn held(&self) -> usize {
+        self.stream.scrubber.held()
+    }
+
+    /// Ends the stream: appends everything held (a partial occurrence cut off by the end as it
+    /// is) and returns the output.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.stream.refresh();
+        self.stream
+            .scrubber
+            .finish(&mut self.out)
+            .expect("writing to a Vec cannot fail");
+        self.out
+    }
+}
+
+impl Write for RedactBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.push(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
