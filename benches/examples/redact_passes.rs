@@ -3,10 +3,11 @@
 //! told), and nothing else timed.
 //!
 //! Run: `cargo run --release -p sigil-benches --example redact_passes -- SECRETS
-//! redact|stream|buffer|paired|copy PASSES [KIB [WRITE]]` (default 1,024 KiB, small enough to
-//! stay in cache: the instruction count per KiB is then the work itself, not the wait on memory;
-//! streams are fed writes of WRITE bytes, default 4,096). `stream` is a `RedactWriter` into a
-//! `Vec`, `buffer` a `RedactBuffer`. Subtract a run of 0 passes, which builds the same workload,
+//! redact|stream|buffer|discard|paired|copy PASSES [KIB [WRITE]]` (default 1,024 KiB, small
+//! enough to stay in cache: the instruction count per KiB is then the work itself, not the wait
+//! on memory; streams are fed writes of WRITE bytes, default 4,096). `stream` is a
+//! `RedactWriter` into a `Vec`, `buffer` a `RedactBuffer`, `discard` a `RedactWriter` into
+//! `std::io::sink()`: the stream's own work, without copying its output anywhere. Subtract a run of 0 passes, which builds the same workload,
 //! to count the passes alone. Prints the median pass time.
 //!
 //! `paired` takes turns: one in-memory pass, one `RedactWriter` pass, one `RedactBuffer` pass,
@@ -20,16 +21,17 @@
 //! in pieces does not get; WRITE at least the workload's size makes it one copy.
 
 use std::hint::black_box;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use sigil_benches::redactor_workload::{
     buffer_in_writes, build, needles, stream_in_writes, values, workload,
 };
+use sigil_redactor::RedactWriter;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage =
-        "usage: redact_passes SECRETS redact|stream|buffer|paired|copy PASSES [KIB [WRITE]]";
+    let usage = "usage: redact_passes SECRETS redact|stream|buffer|discard|paired|copy PASSES [KIB [WRITE]]";
     let [count, mode, passes, rest @ ..] = &args[..] else {
         panic!("{usage}");
     };
@@ -63,6 +65,13 @@ fn main() {
         match mode {
             "stream" => stream_in_writes(&redactor, black_box(&haystack), write, &mut out),
             "buffer" => buffer_in_writes(&redactor, black_box(&haystack), write, &mut out),
+            "discard" => {
+                let mut writer = RedactWriter::new(&redactor, std::io::sink());
+                for chunk in black_box(&haystack).chunks(write) {
+                    writer.write_all(chunk).unwrap();
+                }
+                writer.finish().unwrap();
+            }
             _ => {
                 out.clear();
                 redactor.redact_to(black_box(&haystack), &mut out);
@@ -73,7 +82,7 @@ fn main() {
     };
     let label = format!("{count} secrets, {kib} KiB, {write}-byte writes");
     match mode.as_str() {
-        "redact" | "stream" | "buffer" => {
+        "redact" | "stream" | "buffer" | "discard" => {
             let times: Vec<Duration> = (0..passes).map(|_| pass(mode)).collect();
             if let Some(median) = median(times) {
                 println!("{mode} {label}: median {median:?} over {passes} passes");

@@ -2,8 +2,9 @@
 //!
 //! Give a [`Redactor`] the named values a run resolved; it masks every occurrence of each value
 //! and of its common encodings in any output, as a buffer ([`Redactor::redact`]), through a
-//! `std::io::Write` ([`RedactWriter`]), a tokio `AsyncWrite` ([`AsyncRedactWriter`]), or a
-//! `tracing-subscriber` writer ([`RedactMakeWriter`]).
+//! `std::io::Write` ([`RedactWriter`]), as a stream collected in memory ([`RedactBuffer`]),
+//! through a tokio `AsyncWrite` ([`AsyncRedactWriter`]), or a `tracing-subscriber` writer
+//! ([`RedactMakeWriter`]).
 //!
 //! # What is masked
 //!
