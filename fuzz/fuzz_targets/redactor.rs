@@ -1,6 +1,6 @@
 #![no_main]
 //! Random policy, random values, random input, random chunking: no needle survives, and the
-//! streamed output equals the one-buffer output.
+//! output streamed through each stream adapter equals the one-buffer output.
 //!
 //! Input layout: byte 0 picks the policy (bit 0: encodings, bits 1-2: mask); byte 1 the number
 //! of values (1 to 8); then each value as a length byte and that many bytes; then a byte per
@@ -10,7 +10,7 @@ use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
 use sigil_redactor::secrecy::SecretString;
-use sigil_redactor::{Encoding, Mask, RedactWriter, Redactor};
+use sigil_redactor::{Encoding, Mask, RedactBuffer, RedactWriter, Redactor};
 
 fuzz_target!(|data: &[u8]| {
     let mut bytes = data.iter().copied();
@@ -39,13 +39,19 @@ fuzz_target!(|data: &[u8]| {
 
     let whole = redactor.redact(&input);
     let mut writer = RedactWriter::new(&redactor, Vec::new());
+    let mut buffer = RedactBuffer::new(&redactor, Vec::new());
     for chunk in input.chunks(usize::from(write_size % 16) + 1) {
         writer.write_all(chunk).expect("a Vec accepts everything");
+        buffer.push(chunk);
     }
     let streamed = writer.finish().expect("a Vec accepts everything");
     assert!(
         whole == streamed,
         "streamed output differs from one-buffer output"
+    );
+    assert!(
+        whole == buffer.finish(),
+        "output streamed into a buffer differs from one-buffer output"
     );
 
     let mask_bytes: &[u8] = match (policy >> 1) & 3 {
