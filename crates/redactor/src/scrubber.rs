@@ -13,15 +13,23 @@
 //!    `Hits::starts`), the few after it (fewer than `L`) are tested one by one;
 //! 4. occurrences are sorted by start (longest first) and merged into intervals where they
 //!    overlap (adjacent ones stay apart);
-//! 5. the release point is the start of the oldest live partial match, moved back to the start
-//!    of a merged interval that straddles it (a later occurrence could still overlap it and
-//!    merge with it); everything before is written, masks for intervals.
+//! 5. the release point is the start of the oldest live partial match; everything before is
+//!    written, a mask for each interval that starts before it. An interval that straddles it
+//!    gets its mask now, and the bytes after the release point that it covers are remembered
+//!    (`covered`): they stay in the carry but are never written, and a later occurrence that
+//!    starts among them only extends them.
 //!
 //! Why this equals masking the whole stream at once: every occurrence that ends by the current
 //! end was found in step 1 or 2; every occurrence that ends later starts at a live partial
-//! match, so at or after the release point; an interval before the release point ends at or
-//! before it, so nothing found later can overlap it. The tests check this against a brute-force
-//! model under random chunkings.
+//! match, so at or after the release point. An interval that starts before the release point
+//! therefore has its final start and its final first occurrence (which names the mask); only
+//! its end can still grow, by occurrences that start before that end, exactly as the union over
+//! the whole stream would grow it. The tests check this against a brute-force model under
+//! random chunkings.
+//!
+//! Writing a straddling interval's mask at once also bounds the carry: a long run of
+//! overlapping occurrences (a value such as `xxxxxxxx` in a line of `x`) is masked as it comes,
+//! holding back no more than any other stream.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -88,6 +96,9 @@ pub(crate) struct Scrubber {
     last_byte_held: bool,
     /// Complete occurrences inside the carry.
     found: Vec<Occurrence>,
+    /// The carry's first bytes that lie inside an interval whose mask is already written: they
+    /// are never written, and an occurrence starting among them extends them.
+    covered: usize,
     scratch: Vec<Partial>,
     /// Scratch: the partial matches started at one position.
     fresh: Vec<Partial>,
@@ -107,6 +118,7 @@ impl Scrubber {
             partials: Vec::new(),
             last_byte_held: false,
             found: Vec::new(),
+            covered: 0,
             scratch: Vec::new(),
             fresh: Vec::new(),
             starts: Vec::new(),
@@ -139,7 +151,8 @@ impl Scrubber {
     pub(crate) fn push(&mut self, input: &[u8], sink: &mut impl Sink) -> io::Result<()> {
         // The input's bytes go out after whatever the carry releases first.
         let destination = sink.destination();
-        let destination = destination.get_mut(self.carry.len()..).unwrap_or_default();
+        let ahead = self.carry.len().saturating_sub(self.covered);
+        let destination = destination.get_mut(ahead..).unwrap_or_default();
         self.stage(input, destination);
         if !self.occurrences.is_empty() {
             return self.release(input, sink, false);
@@ -152,7 +165,8 @@ impl Scrubber {
             carry: &self.carry,
             input,
         }
-        .put_range(sink, 0, release)?;
+        .put_range(sink, self.covered.min(release), release)?;
+        self.covered = self.covered.saturating_sub(release);
         self.keep_from(input, release);
         Ok(())
     }
@@ -273,37 +287,41 @@ impl Scrubber {
             input,
         };
         let total = joined.len();
-        let mut release = if end { total } else { self.oldest_live(total) };
-        // Merge into intervals; find the release point.
+        let release = if end { total } else { self.oldest_live(total) };
+        // Merge into intervals, the covered bytes first: occurrences starting among them
+        // extend them, and get no mask of their own.
+        let mut covered = self.covered;
         let mut intervals = std::mem::take(&mut self.intervals);
         intervals.clear();
         for occurrence in &self.occurrences {
             match intervals.last_mut() {
                 Some(last) if occurrence.start < last.1 => last.1 = last.1.max(occurrence.end()),
+                None if occurrence.start < covered => covered = covered.max(occurrence.end()),
                 _ => intervals.push((occurrence.start, occurrence.end(), occurrence.id)),
             }
         }
-        if let Some(straddling) = intervals.iter().find(|i| i.0 < release && i.1 > release) {
-            release = straddling.0;
-        }
-        let mut at = 0;
-        for &(start, stop, id) in intervals.iter().take_while(|i| i.1 <= release) {
+        // Every interval that starts before the release point gets its mask; the last one may
+        // run past it.
+        let mut at = covered;
+        for &(start, stop, id) in intervals.iter().take_while(|i| i.0 < release) {
             joined.put_range(sink, at, start)?;
             self.put_mask(sink, id)?;
             at = stop;
         }
-        joined.put_range(sink, at, release)?;
+        joined.put_range(sink, at.min(release), release)?;
+        self.covered = at.saturating_sub(release);
         self.found.clear();
         self.found.extend(
             self.occurrences
                 .iter()
-                .filter(|o| o.start >= release)
+                .filter(|o| o.start >= at.max(release))
                 .map(|o| Occurrence::new(o.start - release, o.end() - release, o.id)),
         );
         self.intervals = intervals;
         if end {
             self.partials.clear();
             self.last_byte_held = false;
+            self.covered = 0;
         }
         self.keep_from(input, release);
         Ok(())

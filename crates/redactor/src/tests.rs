@@ -96,7 +96,7 @@ fn model(redactor: &Redactor, mask: &Mask, input: &[u8]) -> Vec<u8> {
 }
 
 /// What a stream must hold back after `input`: the longest suffix that is a proper prefix of
-/// an occurrence, moved back to the start of a merged interval that straddles it.
+/// an occurrence. (An interval of occurrences that runs into it has its mask written already.)
 fn model_held(redactor: &Redactor, input: &[u8]) -> usize {
     let matcher = redactor.matcher().1;
     let n = input.len();
@@ -109,18 +109,7 @@ fn model_held(redactor: &Redactor, input: &[u8]) -> usize {
         let flexible = matcher.flexibles.iter().any(|f| flexible_prefix(f, tail));
         literal || flexible
     };
-    let mut release = (0..n).find(|&start| could_continue(start)).unwrap_or(n);
-    let mut intervals: Vec<(usize, usize)> = Vec::new();
-    for (start, end, _) in model_occurrences(&matcher, input) {
-        match intervals.last_mut() {
-            Some(last) if start < last.1 => last.1 = last.1.max(end),
-            _ => intervals.push((start, end)),
-        }
-    }
-    if let Some(&(start, _)) = intervals.iter().find(|i| i.0 < release && i.1 > release) {
-        release = start;
-    }
-    n - release
+    n - (0..n).find(|&start| could_continue(start)).unwrap_or(n)
 }
 
 /// Whether `tail` is a proper prefix of some occurrence of `flex`.
@@ -454,6 +443,46 @@ fn large_inputs_find_occurrences_at_every_offset() {
     let mut writer = RedactWriter::new(&redactor, Vec::new());
     writer.write_all(&input).unwrap();
     assert!(writer.finish().unwrap() == expected, "one write");
+}
+
+#[test]
+fn a_long_run_of_overlapping_occurrences_is_masked_as_it_comes() {
+    // A value such as `xxxxxxxx` in a long line of `x`: an occurrence starts at every position
+    // and they all overlap into one interval. Its mask goes out as soon as its first
+    // occurrence is complete, and the stream holds back less than one value, however long the
+    // run: holding the whole interval until it ended made memory grow with the run and every
+    // write handle all of it again.
+    let value = "xxxxxxxx";
+    let redactor = build(&[("filler", value)], Mask::Stars, Encoding::ALL);
+    let input = format!("before {} after\n", "x".repeat(256 << 10));
+    let expected = b"before *** after\n";
+    assert_eq!(redactor.redact(input.as_bytes()), expected);
+    for write in [1usize, 7, 4096] {
+        let mut writer = RedactWriter::new(&redactor, Vec::new());
+        let mut buffer = RedactBuffer::new(&redactor, Vec::new());
+        let mut at = 0;
+        for chunk in input.as_bytes().chunks(write) {
+            writer.write_all(chunk).unwrap();
+            buffer.push(chunk);
+            at += chunk.len();
+            assert!(
+                writer.held() < value.len(),
+                "{write}-byte writes, {at} bytes"
+            );
+            assert!(
+                buffer.held() < value.len(),
+                "{write}-byte writes, {at} bytes"
+            );
+            if at >= "before ".len() + value.len() {
+                assert!(
+                    buffer.released().starts_with(b"before ***"),
+                    "{write}-byte writes, {at} bytes: the mask is out"
+                );
+            }
+        }
+        assert_eq!(writer.finish().unwrap(), expected, "{write}-byte writes");
+        assert_eq!(buffer.finish(), expected, "{write}-byte writes");
+    }
 }
 
 #[test]
